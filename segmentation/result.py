@@ -1,0 +1,168 @@
+"""The frozen values that flow through the core: options in, a result out.
+
+Front ends (the CLI, the Slack bot) only read these; they never compute statistics themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+__all__ = [
+    "Limits",
+    "Options",
+    "KSelection",
+    "Segment",
+    "SegmentationResult",
+]
+
+Mode = Literal["auto", "customers", "rfm"]
+Level = Literal["low", "medium", "high"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much input we accept. Both limits are checked before any heavy work."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 5_000_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user asked for.
+
+    ``k`` None means "choose by itself"; ``columns`` None means "choose by itself" (exact
+    headers, matched case-insensitively, otherwise); ``mode`` "auto" detects order logs.
+    """
+
+    k: int | None = None
+    columns: tuple[str, ...] | None = None
+    seed: int = 42
+    mode: Mode = "auto"
+    limits: Limits = field(default_factory=Limits)
+
+
+@dataclass(frozen=True)
+class KSelection:
+    """How the number of segments was chosen.
+
+    ``method`` is ``"silhouette"`` (best silhouette over ``scores``) or ``"given"`` (the user
+    set k). ``scores`` maps k to the silhouette on the selection sample; ``inertias`` maps k to
+    the K-means inertia; ``elbow`` is the elbow of the inertia curve (None when there is no
+    clear elbow). ``note`` is a plain sentence on how k was chosen, including any disagreement
+    between silhouette and elbow.
+    """
+
+    method: Literal["silhouette", "given"]
+    chosen: int
+    scores: dict[int, float]
+    inertias: dict[int, float]
+    elbow: int | None
+    sample_size: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment, described for a person.
+
+    ``centroid`` is in the original units of each clustered column; ``levels`` says low,
+    medium or high for each clustered column relative to the whole customer base;
+    ``profile`` describes the columns not clustered on (demographics), JSON-safe;
+    ``color`` is a hex colour, stable per ``id``, used by the plot and by the bot's text.
+    """
+
+    id: int
+    name: str
+    size: int
+    share: float
+    levels: dict[str, Level]
+    centroid: dict[str, float]
+    profile: dict[str, Any]
+    description: str
+    color: str
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationResult:
+    """Everything a front end needs to show one segmentation.
+
+    ``rows`` is the number of input rows (customers, or orders in RFM mode), ``rows_used`` the
+    number of rows that got a segment (customers in RFM mode). ``features`` are the clustered
+    columns in the order used. ``headline`` is one plain sentence summarising the result.
+    ``warnings`` are plain sentences (rows left out, weak structure, ...).
+
+    ``table`` holds the rows to export: the input columns that are safe to show (personal
+    data removed), plus ``segment`` and ``segment_name`` (in RFM mode one row per customer with
+    recency, frequency, monetary, ...). ``points`` holds, for the rows used, the values that
+    the scatter plot shows, with columns ``plot_axes`` and an integer ``segment`` column.
+    ``plot_note`` says in words what the picture shows (which axes and why).
+    ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).
+    """
+
+    source_name: str
+    mode: Literal["customers", "rfm"]
+    rows: int
+    rows_used: int
+    rows_dropped: int
+    features: tuple[str, ...]
+    k: int
+    k_selection: KSelection
+    silhouette: float
+    segments: tuple[Segment, ...]
+    warnings: tuple[str, ...]
+    headline: str
+    table: pd.DataFrame
+    points: pd.DataFrame
+    plot_axes: tuple[str, str]
+    plot_note: str
+    plot_log_axes: tuple[bool, bool] = (False, False)
+    excluded_columns: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape printed by ``segment --json`` (no row data, no personal data)."""
+        return {
+            "source": self.source_name,
+            "mode": self.mode,
+            "rows": self.rows,
+            "rows_used": self.rows_used,
+            "rows_dropped": self.rows_dropped,
+            "features": list(self.features),
+            "k": self.k,
+            "k_selection": {
+                "method": self.k_selection.method,
+                "chosen": self.k_selection.chosen,
+                "scores": {str(k): round(v, 4) for k, v in self.k_selection.scores.items()},
+                "inertias": {str(k): round(v, 4) for k, v in self.k_selection.inertias.items()},
+                "elbow": self.k_selection.elbow,
+                "sample_size": self.k_selection.sample_size,
+                "note": self.k_selection.note,
+            },
+            "silhouette": round(self.silhouette, 4),
+            "headline": self.headline,
+            "plot": {
+                "axes": list(self.plot_axes),
+                "note": self.plot_note,
+            },
+            "excluded_columns": dict(self.excluded_columns),
+            "details": dict(self.details),
+            "segments": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "size": s.size,
+                    "share": round(s.share, 4),
+                    "levels": dict(s.levels),
+                    "centroid": {c: round(v, 4) for c, v in s.centroid.items()},
+                    "profile": s.profile,
+                    "description": s.description,
+                    "color": s.color,
+                }
+                for s in self.segments
+            ],
+            "warnings": list(self.warnings),
+        }
