@@ -72,7 +72,9 @@ class Segment:
     ``centroid`` is in the original units of each clustered column; ``levels`` says low,
     medium or high for each clustered column relative to the whole customer base;
     ``profile`` describes the columns not clustered on (demographics), JSON-safe;
-    ``color`` is a hex colour, stable per ``id``, used by the plot and by the bot's text.
+    ``color`` is a hex colour, stable per ``id``, used by the plot; ``marker`` is the Slack
+    emoji name (without colons) closest to that colour, so the bot's text matches the picture.
+    Segments are numbered by size, largest first.
     """
 
     id: int
@@ -84,6 +86,7 @@ class Segment:
     profile: dict[str, Any]
     description: str
     color: str
+    marker: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,6 +164,7 @@ class SegmentationResult:
                     "profile": s.profile,
                     "description": s.description,
                     "color": s.color,
+                    "marker": s.marker,
                 }
                 for s in self.segments
             ],

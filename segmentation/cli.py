@@ -1,0 +1,130 @@
+"""The ``segment`` command: a customer file in, a report (and files) out.
+
+Exit codes: 0 done; 2 a problem with the input or the options (one sentence on stderr);
+1 a bug in segbot (one sentence on stderr; the traceback only with SEGBOT_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from segmentation.demo import DEMO_FILENAME, demo_csv
+from segmentation.errors import InvalidOption, SegmentationError
+from segmentation.export import export_csv
+from segmentation.pipeline import run
+from segmentation.render import render_scatter
+from segmentation.report import format_report
+from segmentation.result import Limits, Options, SegmentationResult
+
+__all__ = ["main"]
+
+_USAGE = "Run 'segment --help' to see how to use it."
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="segment",
+        description=(
+            "Find customer segments in a CSV, TSV or Excel file and describe them in plain "
+            "words. 'segment demo' runs on a built-in sample."
+        ),
+    )
+    p.add_argument("file", metavar="FILE", help="customer file (.csv, .tsv, .txt, .xlsx) or 'demo'")
+    p.add_argument("--k", type=int, help="number of segments (2-10); chosen by itself if left out")
+    p.add_argument("--columns", help='columns to segment on, e.g. "Annual Income (k$),Age"')
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--mode", choices=["auto", "customers", "rfm"], default="auto",
+                   help="rfm for an order log, customers for one row per customer")
+    p.add_argument("--out", metavar="DIR",
+                   help="write segments.png, segments.csv and report.md into DIR")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument("--max-mb", type=float, default=Limits().max_bytes / 1024 / 1024,
+                   help="largest file accepted, in MB")
+    p.add_argument("--max-rows", type=int, default=Limits().max_rows, help="most rows accepted")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+    except _UsageError as exc:
+        print(f"segment: {exc}. {_USAGE}", file=sys.stderr)
+        return 2
+    try:
+        return _run(args)
+    except SegmentationError as exc:
+        print(f"segment: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug: say so in one line, never dump a traceback on a user
+        if os.environ.get("SEGBOT_DEBUG"):
+            traceback.print_exc()
+        print(
+            f"segment: something went wrong inside segbot ({type(exc).__name__}); this is a bug, "
+            "please report it with the file that caused it.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.max_mb <= 0 or args.max_rows <= 0:
+        raise InvalidOption("--max-mb and --max-rows must be positive numbers.")
+    columns = None
+    if args.columns is not None:
+        columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
+    options = Options(
+        k=args.k,
+        columns=columns,
+        seed=args.seed,
+        mode=args.mode,
+        limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024), max_rows=args.max_rows),
+    )
+    if args.file == "demo" and not Path("demo").exists():
+        result = run(demo_csv(), options, filename=DEMO_FILENAME)
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise InvalidOption(f"I couldn't find the file '{args.file}'. Check the path.")
+        result = run(path, options)
+
+    written = _write_outputs(result, Path(args.out)) if args.out else []
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        sys.stdout.write(format_report(result))
+        if written:
+            sys.stdout.write("\nWritten: " + ", ".join(str(p) for p in written) + "\n")
+    return 0
+
+
+def _write_outputs(result: SegmentationResult, out: Path) -> list[Path]:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidOption(f"I couldn't create the folder '{out}' ({exc.strerror}).") from exc
+    png, csv, md = out / "segments.png", out / "segments.csv", out / "report.md"
+    png.write_bytes(render_scatter(result))
+    csv.write_bytes(export_csv(result))
+    md.write_text(format_report(result, markdown=True, image=png.name), encoding="utf-8")
+    return [png, csv, md]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

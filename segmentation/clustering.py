@@ -1,0 +1,242 @@
+"""Standardise, choose the number of segments, fit K-means.
+
+Choosing k fits K-means for every candidate k, so it runs on a fixed-seed sample; the final model
+is fitted on all rows, started from the best sample centres, which gives the quality of
+``n_init=10`` on the full data at the price of one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from segmentation.errors import InvalidOption, TooFewRows
+from segmentation.result import KSelection
+
+__all__ = ["Fit", "fit_segments", "MIN_ROWS", "K_RANGE"]
+
+MIN_ROWS = 10
+K_RANGE = range(2, 11)
+# Rows the k search fits on; the silhouette is scored on at most SILHOUETTE_ROWS of them,
+# because it costs O(n^2) per k.
+SELECTION_ROWS = 10_000
+SILHOUETTE_ROWS = 4_000
+N_INIT = 10
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A fitted segmentation of ``n`` rows into ``k`` segments.
+
+    ``labels`` (n,) int with 0 the largest segment; ``centers`` (k, f) in the standardised space,
+    row i for segment i; ``mean``/``scale`` (f,) undo the standardisation.
+    """
+
+    labels: np.ndarray
+    centers: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    k_selection: KSelection
+    silhouette: float
+
+    @property
+    def k(self) -> int:
+        return int(self.centers.shape[0])
+
+
+def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
+    """Standardise ``X`` and cluster it with K-means, choosing k by silhouette unless given.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Finite values, already transformed as the caller wants (e.g. log-scaled).
+    k : int, optional
+        Number of segments; chosen in 2..10 when None.
+    seed : int
+        Seed for sampling and K-means, so the same input gives the same labels.
+
+    Returns
+    -------
+    Fit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 10] + np.random.default_rng(0).random((40, 2))
+    >>> fit_segments(X).k
+    2
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    n = X.shape[0]
+    if n < MIN_ROWS:
+        raise TooFewRows(
+            f"I need at least {MIN_ROWS} customers with values to find segments, "
+            f"but only {n} rows could be used. Share a file with more customers."
+        )
+    if k is not None and not (K_RANGE.start <= k <= K_RANGE.stop - 1):
+        raise InvalidOption(
+            f"k={k} is out of range: ask for between {K_RANGE.start} and {K_RANGE.stop - 1} "
+            "segments, or leave k out and I will choose."
+        )
+    distinct = _count_distinct_rows(X, limit=K_RANGE.stop)
+    if k is not None and k > distinct:
+        raise TooFewRows(
+            f"k={k} segments were asked for, but the customers have only {distinct} different "
+            f"combinations of values. Ask for at most {distinct} segments."
+        )
+    if distinct < 2:
+        raise TooFewRows(
+            "All customers have the same values in the chosen columns, so there is nothing to "
+            "separate. Choose columns that vary between customers."
+        )
+
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+
+    rng = np.random.default_rng(seed)
+    sample_idx = np.sort(rng.choice(n, SELECTION_ROWS, replace=False)) if n > SELECTION_ROWS else None
+    Zs = Z if sample_idx is None else Z[sample_idx]
+    sil_n = min(len(Zs), SILHOUETTE_ROWS)
+    sil_idx = np.sort(rng.choice(len(Zs), sil_n, replace=False)) if len(Zs) > sil_n else None
+
+    max_k = min(K_RANGE.stop - 1, distinct, len(Zs) - 1)
+    inertias: dict[int, float] = {1: float(((Zs - Zs.mean(axis=0)) ** 2).sum())}
+    scores: dict[int, float] = {}
+    models: dict[int, KMeans] = {}
+    for kk in range(K_RANGE.start, max_k + 1) if k is None else [k]:
+        model = KMeans(n_clusters=kk, n_init=N_INIT, random_state=seed).fit(Zs)
+        models[kk] = model
+        inertias[kk] = float(model.inertia_)
+        scores[kk] = _silhouette(Zs, model.labels_, sil_idx)
+
+    if k is None:
+        chosen = max(scores, key=lambda kk: (round(scores[kk], 6), -kk))
+        method = "silhouette"
+    else:
+        chosen = k
+        method = "given"
+    elbow = find_elbow(inertias) if k is None else None
+
+    best = models[chosen]
+    if sample_idx is None:
+        labels = best.labels_
+        centers = best.cluster_centers_
+    else:
+        final = KMeans(n_clusters=chosen, init=best.cluster_centers_, n_init=1, random_state=seed)
+        final.fit(Z)
+        labels = final.labels_
+        centers = final.cluster_centers_
+    labels, centers = _order_by_size(labels, centers)
+
+    if n <= SILHOUETTE_ROWS:
+        silhouette = _silhouette(Z, labels, None)
+    else:
+        idx = np.sort(np.random.default_rng(seed).choice(n, SILHOUETTE_ROWS, replace=False))
+        silhouette = _silhouette(Z[idx], labels[idx], None)
+
+    note = _selection_note(method, chosen, scores, elbow, len(Zs), n)
+    selection = KSelection(
+        method=method,
+        chosen=chosen,
+        scores=scores,
+        inertias=inertias,
+        elbow=elbow,
+        sample_size=len(Zs),
+        note=note,
+    )
+    return Fit(
+        labels=labels,
+        centers=centers,
+        mean=mean,
+        scale=scale,
+        k_selection=selection,
+        silhouette=silhouette,
+    )
+
+
+def find_elbow(inertias: dict[int, float]) -> int | None:
+    """The k where the inertia curve bends most (largest distance below the chord).
+
+    Both axes are scaled to 0..1 first, so the answer does not depend on units. None when the
+    curve has fewer than three points or no point lies clearly below the chord.
+    """
+    ks = sorted(inertias)
+    if len(ks) < 3:
+        return None
+    x = np.array(ks, dtype=float)
+    y = np.array([inertias[k] for k in ks], dtype=float)
+    if y[0] == y[-1]:
+        return None
+    xn = (x - x[0]) / (x[-1] - x[0])
+    yn = (y - y[-1]) / (y[0] - y[-1])
+    # For a decreasing convex curve the chord runs from (0, 1) to (1, 0); the elbow is the point
+    # furthest below it.
+    gap = (1.0 - xn) - yn
+    i = int(np.argmax(gap))
+    if gap[i] < 0.05:
+        return None
+    return int(ks[i])
+
+
+def _silhouette(Z: np.ndarray, labels: np.ndarray, idx: np.ndarray | None) -> float:
+    if idx is not None:
+        Z, labels = Z[idx], labels[idx]
+    if len(np.unique(labels)) < 2:
+        return 0.0
+    return float(silhouette_score(Z, labels))
+
+
+def _order_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    k = centers.shape[0]
+    sizes = np.bincount(labels, minlength=k)
+    # Largest first; ties broken by the centre's coordinates so the order is deterministic.
+    order = sorted(range(k), key=lambda i: (-sizes[i], tuple(centers[i])))
+    remap = np.empty(k, dtype=np.int64)
+    remap[order] = np.arange(k)
+    return remap[labels].astype(np.int64), centers[order]
+
+
+def _count_distinct_rows(X: np.ndarray, limit: int) -> int:
+    """Distinct rows, counted up to ``limit`` (enough to bound k) without a full sort."""
+    head = X[: min(len(X), 50_000)]
+    count = len(np.unique(head, axis=0))
+    if count >= limit or len(X) == len(head):
+        return min(count, limit) if count >= limit else count
+    return min(len(np.unique(X, axis=0)), limit)
+
+
+def _selection_note(
+    method: str,
+    chosen: int,
+    scores: dict[int, float],
+    elbow: int | None,
+    sample_size: int,
+    n: int,
+) -> str:
+    if method == "given":
+        return f"You asked for {chosen} segments."
+    where = f"a sample of {sample_size:,} customers" if sample_size < n else "all customers"
+    best = scores[chosen]
+    text = (
+        f"I tried 2 to {max(scores)} segments on {where} and {chosen} separated the customers "
+        f"best (silhouette {best:.2f})."
+    )
+    if elbow is None:
+        return text + " The inertia curve has no clear elbow to compare with."
+    if elbow == chosen:
+        return text + f" The elbow of the inertia curve agrees: {elbow}."
+    alt = scores.get(elbow)
+    alt_text = f" (silhouette {alt:.2f})" if alt is not None else ""
+    return text + (
+        f" The elbow of the inertia curve is at {elbow}{alt_text}; I kept {chosen} because its "
+        "segments are better separated, while the elbow only marks where adding segments stops "
+        "paying off much."
+    )

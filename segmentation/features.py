@@ -1,0 +1,223 @@
+"""Which columns to cluster, which to profile, and which never to show.
+
+Marketers segment on behaviour and value (income, spend, orders, visits, ...) and describe the
+segments by demographics (age, gender, city). Identifiers, constants and personal data (names,
+e-mails, phone numbers, addresses) are never clustered; personal data is never shown anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from segmentation.errors import NoUsableColumns, UnknownColumn
+
+__all__ = ["ColumnPlan", "plan_columns", "is_personal_header", "tokens"]
+
+_BEHAVIOUR = {
+    "income", "salary", "wage", "wages", "earnings", "wealth", "spend", "spending", "spent",
+    "score", "monetary", "frequency", "recency", "orders", "order", "visits", "visit",
+    "purchases", "purchase", "revenue", "amount", "value", "basket", "transactions",
+    "transaction", "sessions", "clicks", "tenure", "loyalty", "points", "balance", "ltv", "clv",
+    "sales", "total", "count", "avg", "average", "aov", "profit", "margin", "quantity", "qty",
+    "items", "units", "days", "since", "last", "lifetime", "budget", "expenditure", "payments",
+    "credit", "limit", "usage", "minutes", "calls", "logins", "views", "frequent", "bought",
+}  # fmt: skip
+_DEMOGRAPHIC = {
+    "age", "gender", "genre", "sex", "city", "country", "region", "state", "province", "town",
+    "marital", "married", "education", "occupation", "profession", "job", "children", "kids",
+    "family", "household", "dependents", "nationality", "language", "ethnicity", "religion",
+    "segment", "channel", "source", "generation", "birth", "born", "location", "area", "store",
+}  # fmt: skip
+_PERSONAL = {
+    "name", "names", "firstname", "lastname", "surname", "fullname", "forename", "givenname",
+    "email", "mail", "emailaddress", "phone", "telephone", "tel", "mobile", "cell", "fax",
+    "address", "street", "addr", "zip", "zipcode", "postcode", "postal", "postalcode", "ssn",
+    "passport", "iban", "card", "cardnumber", "ip", "dob", "birthday", "birthdate", "contact",
+    "whatsapp", "twitter", "instagram", "linkedin", "username", "login", "password",
+}  # fmt: skip
+_IDENTIFIER = {"id", "ids", "uuid", "guid", "key", "code", "number", "no", "nr", "num", "ref"}
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[\d\s().\-]{7,}$")
+_PERSON_NAME = re.compile(r"^[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)+$")
+
+
+@dataclass(frozen=True)
+class ColumnPlan:
+    """What to do with each column of a table.
+
+    ``features``: clustered, in table order. ``profile``: shown per segment (demographics and
+    other safe columns). ``personal``: never clustered, never shown, left out of exports.
+    ``excluded``: every column not clustered, with the reason in a few words.
+    """
+
+    features: tuple[str, ...]
+    profile: tuple[str, ...]
+    personal: tuple[str, ...]
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+def tokens(header: str) -> list[str]:
+    """Lower-case word tokens of a header; ``CustomerID`` -> ["customer", "id"]."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(header))
+    return [t for t in re.split(r"[^a-z0-9]+", spaced.lower()) if t]
+
+
+def is_personal_header(header: str) -> bool:
+    """True when the header names personal data (e-mail, phone, name, address, ...)."""
+    toks = tokens(header)
+    joined = "".join(toks)
+    if joined in _PERSONAL or any(t in _PERSONAL for t in toks):
+        # "Spending Score" has no personal token; "Store name" is a category, not a person.
+        return not (toks and toks[0] in {"store", "product", "brand", "category", "company"})
+    return False
+
+
+def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> ColumnPlan:
+    """Decide which columns of ``df`` to cluster and which to profile.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns)
+        As returned by the loader: numbers already numeric.
+    requested : tuple of str, optional
+        Column names asked for by the user, matched to headers case-insensitively.
+
+    Raises
+    ------
+    UnknownColumn
+        A requested name is not a header; the sentence lists the headers.
+    NoUsableColumns
+        Nothing can be clustered.
+    """
+    personal = tuple(c for c in df.columns if _is_personal(df[c], c))
+    excluded: dict[str, str] = {c: "personal data" for c in personal}
+    numeric: list[str] = []
+    behaviour: list[str] = []
+    demographic: list[str] = []
+    categorical: list[str] = []
+    for col in df.columns:
+        if col in personal:
+            continue
+        series = df[col]
+        toks = set(tokens(col))
+        is_num = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        if series.nunique(dropna=True) <= 1:
+            excluded[col] = "the same value in every row"
+            continue
+        if _is_identifier(series, col):
+            excluded[col] = "an identifier"
+            continue
+        if is_num:
+            numeric.append(col)
+            if toks & _DEMOGRAPHIC:
+                demographic.append(col)
+            elif toks & _BEHAVIOUR:
+                behaviour.append(col)
+        elif series.nunique(dropna=True) <= 30:
+            categorical.append(col)
+        else:
+            excluded[col] = "text with many different values"
+
+    if requested:
+        features = _match_requested(df, requested, personal, excluded)
+    elif len(behaviour) >= 2:
+        features = behaviour
+    else:
+        features = numeric
+    if not features:
+        shown = [c for c in df.columns if c not in personal]
+        raise NoUsableColumns(
+            "I couldn't find numeric columns to compare customers on"
+            + (f". The file has: {', '.join(map(str, shown))}." if shown else ".")
+            + " Share a file with at least one column of numbers such as income, spend or orders."
+        )
+    for col in numeric:
+        if col not in features:
+            excluded[col] = "demographic: profiled, not clustered" if col in demographic else (
+                "not a behaviour or value column: profiled, not clustered"
+            )
+    for col in categorical:
+        excluded.setdefault(col, "a category: profiled per segment")
+    profile = tuple(c for c in df.columns if c in numeric or c in categorical)
+    profile = tuple(c for c in profile if c not in features)
+    return ColumnPlan(
+        features=tuple(features), profile=profile, personal=personal, excluded=excluded
+    )
+
+
+def _match_requested(
+    df: pd.DataFrame,
+    requested: tuple[str, ...],
+    personal: tuple[str, ...],
+    excluded: dict[str, str],
+) -> list[str]:
+    by_lower = {str(c).strip().lower(): c for c in df.columns}
+    chosen: list[str] = []
+    for name in requested:
+        col = by_lower.get(name.strip().lower())
+        if col is None:
+            shown = [str(c) for c in df.columns if c not in personal]
+            raise UnknownColumn(
+                f"There is no column called '{name}'. The columns are: {', '.join(shown)}."
+            )
+        if col in personal:
+            raise NoUsableColumns(
+                f"'{col}' holds personal data, which I never use for segments. "
+                "Choose behaviour columns such as income, spend or orders."
+            )
+        if excluded.get(col) == "an identifier":
+            raise NoUsableColumns(
+                f"'{col}' is an identifier, so segments on it would mean nothing. "
+                "Choose behaviour columns such as income, spend or orders."
+            )
+        series = df[col]
+        if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+            raise NoUsableColumns(
+                f"'{col}' holds text, not numbers, so I can't measure distances on it. "
+                "Choose columns of numbers; text columns are described per segment anyway."
+            )
+        if series.nunique(dropna=True) <= 1:
+            raise NoUsableColumns(
+                f"'{col}' has the same value for every customer, so it can't separate them."
+            )
+        if col not in chosen:
+            chosen.append(col)
+    return chosen
+
+
+def _is_personal(series: pd.Series, header: str) -> bool:
+    if is_personal_header(header):
+        return True
+    if pd.api.types.is_numeric_dtype(series):
+        return False
+    sample = series.dropna().astype(str).str.strip()
+    sample = sample[sample != ""].head(500)
+    if sample.empty:
+        return False
+    if sample.str.match(_EMAIL).mean() > 0.5:
+        return True
+    phone_like = sample.str.match(_PHONE) & (sample.str.count(r"\d") >= 7)
+    if phone_like.mean() > 0.8 and sample.str.contains(r"[\s()+\-.]").mean() > 0.5:
+        return True
+    return sample.str.match(_PERSON_NAME).mean() > 0.8 and sample.nunique() > 0.8 * len(sample)
+
+
+def _is_identifier(series: pd.Series, header: str) -> bool:
+    toks = tokens(header)
+    if toks and (toks[-1] in _IDENTIFIER or toks[0] in {"id", "uuid", "guid"}):
+        return True
+    values = series.dropna()
+    if len(values) < 10 or values.nunique() != len(values):
+        return False
+    if pd.api.types.is_integer_dtype(values) or (
+        pd.api.types.is_float_dtype(values) and (values % 1 == 0).all()
+    ):
+        # Unique whole numbers that step by one (1, 2, 3, ...) are row numbers, not measures.
+        ordered = values.sort_values().to_numpy()
+        steps = ordered[1:] - ordered[:-1]
+        return bool((steps == 1).mean() > 0.9)
+    return not pd.api.types.is_numeric_dtype(values)

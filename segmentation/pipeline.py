@@ -1,0 +1,253 @@
+"""One straight path: load -> choose columns -> fit -> describe -> SegmentationResult."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from segmentation.clustering import Fit, fit_segments
+from segmentation.describe import (
+    describe_segment,
+    level_of,
+    name_segments,
+    profile_segment,
+    profile_sentence,
+    segment_color,
+)
+from segmentation.errors import InvalidOption
+from segmentation.features import ColumnPlan, plan_columns
+from segmentation.loading import load_table
+from segmentation.result import Options, Segment, SegmentationResult
+
+__all__ = ["run", "segment_customers", "WEAK_SILHOUETTE"]
+
+# Below this best silhouette the customers do not fall into clear groups (Kaufman & Rousseeuw
+# call under 0.25 "no substantial structure").
+WEAK_SILHOUETTE = 0.25
+_MODES = ("auto", "customers", "rfm")
+
+
+def run(
+    source: bytes | str | os.PathLike[str] | pd.DataFrame,
+    options: Options | None = None,
+    *,
+    filename: str | None = None,
+) -> SegmentationResult:
+    """Segment a customer file (or an order log) and describe the segments.
+
+    Parameters
+    ----------
+    source : bytes, path or DataFrame
+        The file's bytes, its path, or an already loaded table.
+    options : Options, optional
+        k, columns, seed, mode and limits; defaults choose everything.
+    filename : str, optional
+        The file's name as the user knows it (used for the format and in texts).
+
+    Raises
+    ------
+    SegmentationError
+        Any problem with the input or the options, with a sentence for a person.
+
+    Examples
+    --------
+    >>> from segmentation.demo import demo_csv
+    >>> run(demo_csv()).k
+    5
+    """
+    options = options or Options()
+    _validate(options)
+    if isinstance(source, pd.DataFrame):
+        table = source
+        name = filename or "table"
+    else:
+        if filename is None and not isinstance(source, bytes):
+            filename = Path(source).name
+        table = load_table(source, filename=filename, limits=options.limits)
+        name = filename or "upload"
+    if options.mode != "customers":
+        try:  # INTEGRATION: order-log support lands in segmentation.orders/rfm (issue 4)
+            from segmentation import orders, rfm
+        except ImportError:
+            return segment_customers(table, options, name)
+        if options.mode == "rfm":
+            return rfm.segment_orders(table, orders.find_order_columns(table), options, name)
+        detected = orders.detect_order_log(table)
+        if detected is not None:
+            return rfm.segment_orders(table, detected, options, name)
+    return segment_customers(table, options, name)
+
+
+def segment_customers(table: pd.DataFrame, options: Options, source_name: str) -> SegmentationResult:
+    """Segment a table with one row per customer."""
+    plan = plan_columns(table, options.columns)
+    features = list(plan.features)
+    values = table[features].apply(pd.to_numeric, errors="coerce").astype(float)
+    usable = np.isfinite(values.to_numpy()).all(axis=1)
+    rows, rows_used = len(table), int(usable.sum())
+    X = values.to_numpy()[usable]
+    fit = fit_segments(X, k=options.k, seed=options.seed)
+
+    used = table.loc[usable]
+    segments = _describe(fit, values.loc[usable], used, plan)
+    labels = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    labels[usable] = fit.labels
+    names = np.array([s.name for s in segments], dtype=object)
+
+    export = table.drop(columns=list(plan.personal))
+    export = _add_segment_columns(export, labels, names)
+    plot_axes, plot_note, points = _plot_data(values.loc[usable], fit, features)
+    warnings = _warnings(rows, rows_used, fit, plan, features)
+    return SegmentationResult(
+        source_name=source_name,
+        mode="customers",
+        rows=rows,
+        rows_used=rows_used,
+        rows_dropped=rows - rows_used,
+        features=tuple(features),
+        k=fit.k,
+        k_selection=fit.k_selection,
+        silhouette=fit.silhouette,
+        segments=tuple(segments),
+        warnings=tuple(warnings),
+        headline=_headline(rows_used, fit, features),
+        table=export,
+        points=points,
+        plot_axes=plot_axes,
+        plot_note=plot_note,
+        excluded_columns=dict(plan.excluded),
+    )
+
+
+def _validate(options: Options) -> None:
+    if options.mode not in _MODES:
+        raise InvalidOption(
+            f"mode={options.mode} is not a mode I know: use mode=customers (one row per "
+            "customer) or mode=rfm (an order log)."
+        )
+    if options.k is not None and (isinstance(options.k, bool) or not isinstance(options.k, int)):
+        raise InvalidOption(f"k={options.k} is not a whole number: use for example k=4.")
+    if options.columns is not None and not [c for c in options.columns if c.strip()]:
+        raise InvalidOption("The column list is empty: name at least one column, or leave it out.")
+
+
+def _describe(fit: Fit, values: pd.DataFrame, used: pd.DataFrame, plan: ColumnPlan) -> list[Segment]:
+    features = list(values.columns)
+    n = len(values)
+    centroids = values.groupby(fit.labels).mean()
+    levels = [
+        {c: level_of(float(centroids.at[i, c]), values[c].to_numpy()) for c in features}
+        for i in range(fit.k)
+    ]
+    distinct = [{c: float(fit.centers[i, j]) for j, c in enumerate(features)} for i in range(fit.k)]
+    names = name_segments(levels, distinct)
+    segments: list[Segment] = []
+    sizes = np.bincount(fit.labels, minlength=fit.k)
+    for i in range(fit.k):
+        members = used.loc[fit.labels == i]
+        profile = profile_segment(members, plan.profile)
+        centroid = {c: float(centroids.at[i, c]) for c in features}
+        color, marker = segment_color(i)
+        segments.append(
+            Segment(
+                id=i,
+                name=names[i],
+                size=int(sizes[i]),
+                share=float(sizes[i] / n),
+                levels=levels[i],
+                centroid=centroid,
+                profile=profile,
+                description=describe_segment(
+                    int(sizes[i]), float(sizes[i] / n), levels[i], centroid,
+                    profile_sentence(profile),
+                ),
+                color=color,
+                marker=marker,
+            )
+        )
+    return segments
+
+
+def _add_segment_columns(frame: pd.DataFrame, labels: pd.Series, names: np.ndarray) -> pd.DataFrame:
+    out = frame.copy()
+    for col in ("segment", "segment_name"):
+        if col in out.columns:
+            out = out.rename(columns={col: f"{col} (original)"})
+    out["segment"] = labels
+    name_values = np.full(len(out), "", dtype=object)
+    present = labels.notna().to_numpy()
+    name_values[present] = names[labels[present].to_numpy(dtype=np.int64)]
+    out["segment_name"] = name_values
+    return out
+
+
+def _plot_data(
+    values: pd.DataFrame, fit: Fit, features: list[str]
+) -> tuple[tuple[str, str], str, pd.DataFrame]:
+    if len(features) == 1:
+        col = features[0]
+        jitter = np.random.default_rng(0).uniform(-0.3, 0.3, len(values))
+        points = pd.DataFrame({col: values[col].to_numpy(), "Segment": fit.labels + jitter})
+        points["segment"] = fit.labels
+        return (col, "Segment"), f"Customers by {col}, one row of dots per segment.", points
+    if len(features) == 2:
+        axes = (features[0], features[1])
+        note = f"{axes[0]} against {axes[1]}, the two columns the segments were built on."
+    else:
+        # Between-segment spread of the centres (in standard deviations), weighted by size: the
+        # columns along which the segments differ most make the most telling picture.
+        sizes = np.bincount(fit.labels, minlength=fit.k)
+        spread = (sizes[:, None] * fit.centers**2).sum(axis=0) / sizes.sum()
+        best = sorted(np.argsort(-spread)[:2])
+        axes = (features[best[0]], features[best[1]])
+        note = (
+            f"The segments use {len(features)} columns; the picture shows the two that separate "
+            f"them best, {axes[0]} and {axes[1]}."
+        )
+    points = values[list(axes)].reset_index(drop=True)
+    points["segment"] = fit.labels
+    return axes, note, points
+
+
+def _warnings(
+    rows: int, rows_used: int, fit: Fit, plan: ColumnPlan, features: list[str]
+) -> list[str]:
+    out: list[str] = []
+    dropped = rows - rows_used
+    if dropped:
+        out.append(
+            f"{dropped:,} of {rows:,} rows were left out because they had a missing or invalid "
+            f"value in {', '.join(features)}."
+        )
+    if fit.silhouette < WEAK_SILHOUETTE and fit.k_selection.method == "silhouette":
+        out.append(
+            f"These customers do not fall into clear groups (silhouette {fit.silhouette:.2f}): "
+            "the segments are cuts of a continuum, useful for targeting but not natural types."
+        )
+    elif fit.silhouette < WEAK_SILHOUETTE:
+        out.append(
+            f"With {fit.k} segments the groups overlap a lot (silhouette {fit.silhouette:.2f}): "
+            "they are cuts of a continuum rather than clear types."
+        )
+    if plan.personal:
+        out.append(
+            "Personal data (" + ", ".join(plan.personal) + ") was not used and is left out of "
+            "the exported file."
+        )
+    return out
+
+
+def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
+    cols = features[0] if len(features) == 1 else ", ".join(features[:-1]) + " and " + features[-1]
+    how = (
+        "the number of segments you asked for"
+        if fit.k_selection.method == "given"
+        else "the number that separated them best"
+    )
+    return (
+        f"{rows_used:,} customers in {fit.k} segments, based on {cols} "
+        f"({fit.k} is {how})."
+    )
