@@ -1,5 +1,6 @@
 """segbot's core: a customer table in, named and described segments out. Never imports Slack."""
 
+from segmentation.demo import demo_csv, demo_table, generate_customers
 from segmentation.errors import (
     FileTooLarge,
     InvalidOption,
@@ -10,7 +11,6 @@ from segmentation.errors import (
     UnknownColumn,
     UnreadableFile,
 )
-from segmentation.demo import demo_csv, demo_table, generate_customers
 from segmentation.export import export_csv
 from segmentation.loading import load_table
 from segmentation.pipeline import run

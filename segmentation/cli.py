@@ -48,13 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="number of segments (2-10); chosen by itself if left out")
     p.add_argument("--columns", help='columns to segment on, e.g. "Annual Income (k$),Age"')
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    p.add_argument("--mode", choices=["auto", "customers", "rfm"], default="auto",
-                   help="rfm for an order log, customers for one row per customer")
-    p.add_argument("--out", metavar="DIR",
-                   help="write segments.png, segments.csv and report.md into DIR")
+    p.add_argument(
+        "--mode",
+        choices=["auto", "customers", "rfm"],
+        default="auto",
+        help="rfm for an order log, customers for one row per customer",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="write segments.png, segments.csv and report.md into DIR"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
-    p.add_argument("--max-mb", type=float, default=Limits().max_bytes / 1024 / 1024,
-                   help="largest file accepted, in MB")
+    p.add_argument(
+        "--max-mb",
+        type=float,
+        default=Limits().max_bytes / 1024 / 1024,
+        help="largest file accepted, in MB",
+    )
     p.add_argument("--max-rows", type=int, default=Limits().max_rows, help="most rows accepted")
     return p
 

@@ -66,7 +66,8 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
     Examples
     --------
     >>> import numpy as np
-    >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2)) * 10] + np.random.default_rng(0).random((40, 2))
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[np.zeros((20, 2)), np.full((20, 2), 10.0)] + rng.random((40, 2))
     >>> fit_segments(X).k
     2
     """
@@ -102,7 +103,9 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
     Z = (X - mean) / scale
 
     rng = np.random.default_rng(seed)
-    sample_idx = np.sort(rng.choice(n, SELECTION_ROWS, replace=False)) if n > SELECTION_ROWS else None
+    sample_idx = None
+    if n > SELECTION_ROWS:
+        sample_idx = np.sort(rng.choice(n, SELECTION_ROWS, replace=False))
     Zs = Z if sample_idx is None else Z[sample_idx]
     sil_n = min(len(Zs), SILHOUETTE_ROWS)
     sil_idx = np.sort(rng.choice(len(Zs), sil_n, replace=False)) if len(Zs) > sil_n else None

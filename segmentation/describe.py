@@ -297,8 +297,11 @@ def profile_sentence(profile: dict[str, Any]) -> str:
             parts.append(f"median {noun} {_format_value(info['median'])}")
         elif info.get("top"):
             value, share = next(iter(info["top"].items()))
-            parts.append(f"{share:.0%} {value} ({noun})" if noun not in {"gender", "genre"}
-                         else f"{share:.0%} {value.lower()}")
+            parts.append(
+                f"{share:.0%} {value} ({noun})"
+                if noun not in {"gender", "genre"}
+                else f"{share:.0%} {value.lower()}"
+            )
     if not parts:
         return ""
     return _capitalise("; ".join(parts)) + "."

@@ -137,8 +137,10 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
         )
     for col in numeric:
         if col not in features:
-            excluded[col] = "demographic: profiled, not clustered" if col in demographic else (
-                "not a behaviour or value column: profiled, not clustered"
+            excluded[col] = (
+                "demographic: profiled, not clustered"
+                if col in demographic
+                else ("not a behaviour or value column: profiled, not clustered")
             )
     for col in categorical:
         excluded.setdefault(col, "a category: profiled per segment")

@@ -81,7 +81,9 @@ def run(
     return segment_customers(table, options, name)
 
 
-def segment_customers(table: pd.DataFrame, options: Options, source_name: str) -> SegmentationResult:
+def segment_customers(
+    table: pd.DataFrame, options: Options, source_name: str
+) -> SegmentationResult:
     """Segment a table with one row per customer."""
     plan = plan_columns(table, options.columns)
     features = list(plan.features)
@@ -134,7 +136,9 @@ def _validate(options: Options) -> None:
         raise InvalidOption("The column list is empty: name at least one column, or leave it out.")
 
 
-def _describe(fit: Fit, values: pd.DataFrame, used: pd.DataFrame, plan: ColumnPlan) -> list[Segment]:
+def _describe(
+    fit: Fit, values: pd.DataFrame, used: pd.DataFrame, plan: ColumnPlan
+) -> list[Segment]:
     features = list(values.columns)
     n = len(values)
     centroids = values.groupby(fit.labels).mean()
@@ -161,7 +165,10 @@ def _describe(fit: Fit, values: pd.DataFrame, used: pd.DataFrame, plan: ColumnPl
                 centroid=centroid,
                 profile=profile,
                 description=describe_segment(
-                    int(sizes[i]), float(sizes[i] / n), levels[i], centroid,
+                    int(sizes[i]),
+                    float(sizes[i] / n),
+                    levels[i],
+                    centroid,
                     profile_sentence(profile),
                 ),
                 color=color,
@@ -247,7 +254,4 @@ def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
         if fit.k_selection.method == "given"
         else "the number that separated them best"
     )
-    return (
-        f"{rows_used:,} customers in {fit.k} segments, based on {cols} "
-        f"({fit.k} is {how})."
-    )
+    return f"{rows_used:,} customers in {fit.k} segments, based on {cols} ({fit.k} is {how})."

@@ -73,13 +73,20 @@ def build_figure(result: SegmentationResult) -> Figure:
     ax.set_title(f"{result.rows_used:,} customers in {result.k} segments{shown}")
     handles, texts = ax.get_legend_handles_labels()
     handles.append(
-        Line2D([], [], marker="X", linestyle="", color="grey", markeredgecolor="black",
-               markersize=10)
+        Line2D(
+            [], [], marker="X", linestyle="", color="grey", markeredgecolor="black", markersize=10
+        )
     )
     texts.append("segment centre")
     # Outside the axes, so the legend never hides customers.
-    fig.legend(handles, texts, loc="outside right upper", fontsize=9, markerscale=1.5,
-               title="Segments (customers)")
+    fig.legend(
+        handles,
+        texts,
+        loc="outside right upper",
+        fontsize=9,
+        markerscale=1.5,
+        title="Segments (customers)",
+    )
     return fig
 
 

@@ -12,9 +12,7 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
     h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  - ")
     lines = [f"{h1}Segments of {result.source_name}", "", result.headline, ""]
     lines.append(result.k_selection.note)
-    lines.append(
-        f"Separation (silhouette, -1 to 1, higher is clearer): {result.silhouette:.2f}."
-    )
+    lines.append(f"Separation (silhouette, -1 to 1, higher is clearer): {result.silhouette:.2f}.")
     if image:
         lines += ["", f"![Customers coloured by segment]({image})", "", result.plot_note]
     for seg in result.segments:
@@ -29,7 +27,8 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
         lines += ["", f"{h2}Please note" if markdown else "Please note:"]
         lines += [f"{bullet}{w}" for w in result.warnings]
     if result.excluded_columns:
-        lines += ["", f"{h2}Columns not used for segments" if markdown else "Not used for segments:"]
+        title = f"{h2}Columns not used for segments" if markdown else "Not used for segments:"
+        lines += ["", title]
         lines += [f"{bullet}{col}: {why}" for col, why in result.excluded_columns.items()]
     return "\n".join(lines) + "\n"
 
