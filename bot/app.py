@@ -1,0 +1,184 @@
+"""Build the Bolt app and run it: Socket Mode with an app token, else HTTP behind waitress."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.error import URLError
+
+from slack_bolt import App, BoltContext
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+
+from bot.config import ConfigError, Settings
+from bot.listeners import register_listeners
+from bot.logs import configure_logging
+from bot.runtime import Runtime
+from bot.slack_files import build_retry_handlers
+
+__all__ = [
+    "build_app",
+    "build_web_client",
+    "build_wsgi_app",
+    "build_http_server",
+    "build_socket_mode_handler",
+    "main",
+]
+
+logger = logging.getLogger("bot")
+
+# Listener threads only parse, ack and queue; a few more than Bolt's default 5 keep acks quick
+# when many requests arrive at once.
+LISTENER_THREADS = 16
+HTTP_THREADS = 16
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """The Web API client: our base URL, our token, and retries for 429, 5xx and resets."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        retry_handlers=build_retry_handlers(),
+        logger=logging.getLogger("bot.slack_api"),
+    )
+
+
+def build_app(
+    settings: Settings, client: WebClient | None = None, *, runtime: Runtime | None = None
+) -> App:
+    """The Bolt app with every listener. Calls ``auth.test`` (fails fast on a bad token)."""
+    runtime = runtime if runtime is not None else Runtime.create(settings)
+    app = App(
+        client=client if client is not None else build_web_client(settings),
+        signing_secret=settings.signing_secret,
+        token_verification_enabled=True,
+        request_verification_enabled=True,
+        process_before_response=False,
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="segbot-listener"
+        ),
+        logger=logging.getLogger("bot.bolt"),
+        name="segbot",
+    )
+
+    def attach_runtime(context: BoltContext, next: Callable[[], Any]) -> Any:
+        runtime.attach(context)
+        return next()
+
+    app.use(attach_runtime)
+    register_listeners(app)
+    return app
+
+
+def build_wsgi_app(app: App) -> WSGIApp:
+    """Slack requests at POST /slack/events, and GET /healthz for the platform."""
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def wsgi(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok"]
+        return slack(environ, start_response)
+
+    return wsgi
+
+
+def build_http_server(
+    app: App, *, host: str = "0.0.0.0", port: int = 3000
+) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server (multi-threaded) for the app; call ``.run()`` to serve."""
+    return create_server(
+        build_wsgi_app(app),
+        host=host,
+        port=port,
+        threads=HTTP_THREADS,
+        ident="segbot",
+        # Slack retries anything slower than 3 s; do not queue requests behind slow clients.
+        channel_timeout=30,
+    )
+
+
+def build_socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
+    """Socket Mode over slack_sdk's built-in WebSocket client, using our Web API client."""
+    if settings.app_token is None:
+        raise ConfigError("SLACK_APP_TOKEN is needed for Socket Mode.")
+    return SocketModeHandler(
+        app,
+        app_token=settings.app_token,
+        web_client=app.client,
+        logger=logging.getLogger("bot.socket_mode"),
+    )
+
+
+def main() -> int:
+    """``python -m bot``: 0 on a clean stop, 2 on a set-up problem (one sentence on stderr)."""
+    configure_logging()
+    try:
+        settings = Settings.from_env()
+        app = _connect(settings)
+        if settings.socket_mode:
+            handler = build_socket_mode_handler(app, settings)
+            try:
+                handler.connect()
+            except SlackApiError as error:
+                raise ConfigError(
+                    "Slack refused SLACK_APP_TOKEN "
+                    f"({error.response.get('error')}): check the app-level token has the "
+                    "connections:write scope and that Socket Mode is on for the app."
+                ) from None
+            logger.info("segbot is connected to Slack in Socket Mode")
+            _wait_forever()
+        else:
+            server = build_http_server(app, port=settings.port)
+            logger.info(
+                "segbot listens for Slack on port %s at /slack/events", settings.port or "(any)"
+            )
+            server.run()
+    except ConfigError as problem:
+        print(f"segbot could not start: {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        logger.info("segbot stopped")
+    return 0
+
+
+def _connect(settings: Settings) -> App:
+    """Build the app, turning Slack's answer to auth.test into one sentence when it fails."""
+    try:
+        return build_app(settings)
+    except BoltError as error:
+        reason = str(error)
+        raise ConfigError(
+            "Slack did not accept SLACK_BOT_TOKEN "
+            f"({_error_code(reason)}): copy the Bot User OAuth Token again from your app's "
+            "OAuth & Permissions page, and reinstall the app if it was removed."
+        ) from None
+    except (URLError, SlackClientError, OSError):
+        raise ConfigError(
+            f"I couldn't reach Slack at {settings.api_url}: check the network connection "
+            "and SLACK_API_URL."
+        ) from None
+
+
+def _error_code(reason: str) -> str:
+    # Bolt's message looks like "... (response: {'ok': False, 'error': 'invalid_auth'})".
+    for code in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        if code in reason:
+            return code
+    return "auth.test failed"
+
+
+def _wait_forever() -> None:
+    # The Socket Mode client runs in its own threads; the main thread only waits for Ctrl-C.
+    threading.Event().wait()

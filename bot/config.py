@@ -1,0 +1,148 @@
+"""Settings from the environment and ``.env``; a bad setting stops start-up with one sentence."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+
+from segmentation.errors import SegmentationError
+
+__all__ = ["ConfigError", "Settings", "DEFAULT_API_URL"]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+_MB = 1024 * 1024
+
+
+class ConfigError(SegmentationError):
+    """A missing or malformed setting; ``str(error)`` says which and how to fix it."""
+
+    kind = "config"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot needs to start. Build it with :meth:`from_env`."""
+
+    bot_token: str
+    signing_secret: str
+    app_token: str | None = None
+    api_url: str = DEFAULT_API_URL
+    port: int = 3000
+    max_file_bytes: int = 50 * _MB
+    max_rows: int = 1_000_000
+    workers: int = 2
+    queue_max: int = 50
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token is set: connect out over a WebSocket, no public URL."""
+        return self.app_token is not None
+
+    def __repr__(self) -> str:
+        # Settings end up in logs and test reports; the secrets must not.
+        return (
+            f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, "
+            f"port={self.port}, max_file_bytes={self.max_file_bytes}, max_rows={self.max_rows}, "
+            f"workers={self.workers}, queue_max={self.queue_max})"
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        dotenv_path: str | os.PathLike[str] | None = ".env",
+    ) -> Settings:
+        """Read the settings; values in ``environ`` (default ``os.environ``) win over ``.env``.
+
+        Raises :class:`ConfigError` with one sentence when a setting is missing or malformed.
+        """
+        values: dict[str, str] = {}
+        if dotenv_path is not None and Path(dotenv_path).is_file():
+            values.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        # An empty value in a copied .env.example means "not set", not "set to nothing".
+        env = {k: v.strip() for k, v in values.items() if v is not None and v.strip() != ""}
+
+        bot_token = env.get("SLACK_BOT_TOKEN")
+        if bot_token is None:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (it starts with xoxb-) "
+                "from your Slack app's OAuth & Permissions page into .env."
+            )
+        if not bot_token.startswith("xoxb-"):
+            raise ConfigError(
+                "SLACK_BOT_TOKEN must be the Bot User OAuth Token that starts with xoxb- "
+                "(from your Slack app's OAuth & Permissions page); the value set does not."
+            )
+        signing_secret = env.get("SLACK_SIGNING_SECRET")
+        if signing_secret is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: copy the Signing Secret from your Slack app's "
+                "Basic Information page into .env."
+            )
+        app_token = env.get("SLACK_APP_TOKEN")
+        if app_token is not None and not app_token.startswith("xapp-"):
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token that starts with xapp- (Basic "
+                "Information > App-Level Tokens, scope connections:write), or be left empty "
+                "to run in HTTP mode."
+            )
+        return cls(
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            app_token=app_token,
+            api_url=_api_url(env.get("SLACK_API_URL", DEFAULT_API_URL)),
+            port=_integer(env, "PORT", 3000, low=0, high=65535),
+            max_file_bytes=round(_number(env, "SEGBOT_MAX_FILE_MB", 50.0) * _MB),
+            max_rows=_integer(env, "SEGBOT_MAX_ROWS", 1_000_000, low=1),
+            workers=_integer(env, "SEGBOT_WORKERS", 2, low=1, high=64),
+            queue_max=_integer(env, "SEGBOT_QUEUE_MAX", 50, low=0, high=100_000),
+        )
+
+
+def _api_url(raw: str) -> str:
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            "SLACK_API_URL must be a web address such as https://slack.com/api/; "
+            "leave it empty to use Slack's."
+        )
+    # WebClient joins method names onto the base URL, so it must end with a slash.
+    return raw if raw.endswith("/") else raw + "/"
+
+
+def _integer(
+    env: Mapping[str, str], name: str, default: int, *, low: int, high: int | None = None
+) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        # People write 1,000,000 or 1_000_000 for big limits; both mean a million.
+        value = int(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number (it is {raw!r}).") from None
+    if value < low or (high is not None and value > high):
+        bound = f"at least {low}" if high is None else f"between {low} and {high}"
+        raise ConfigError(f"{name} must be {bound} (it is {value}).")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a number of megabytes, like 50 (it is {raw!r})."
+        ) from None
+    if not value > 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of megabytes, like 50.")
+    return value

@@ -1,0 +1,14 @@
+"""Wiring only: which Bolt listener handles which Slack request."""
+
+from slack_bolt import App
+
+from bot.listeners import commands, errors, events
+
+__all__ = ["register_listeners"]
+
+
+def register_listeners(app: App) -> None:
+    """Attach every segbot listener and the global error handler to ``app``."""
+    commands.register(app)
+    events.register(app)
+    errors.register(app)

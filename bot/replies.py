@@ -1,0 +1,204 @@
+"""SegmentationResult -> Block Kit + fallback text, and every sentence the bot says. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from segmentation import SegmentationResult
+
+__all__ = [
+    "Reply",
+    "render_answer",
+    "usage_reply",
+    "bad_command_reply",
+    "working_text",
+    "queue_text",
+    "problem_text",
+    "failure_text",
+    "no_data_file_text",
+    "escape",
+    "slack_problem_text",
+]
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+# Leave room for the header, headline, divider, warnings and footer blocks.
+_MAX_SEGMENT_BLOCKS = MAX_BLOCKS - 8
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message for Slack: ``text`` is the notification/fallback, ``blocks`` the layout."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_answer(result: SegmentationResult, *, requested_by: str | None = None) -> Reply:
+    """The channel message for one segmentation: headline, one section per segment, warnings.
+
+    ``requested_by`` is a Slack user id; it is mentioned in a small context line.
+    """
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": _clip(f"Customer segments: {result.source_name}", MAX_HEADER_CHARS),
+                "emoji": True,
+            },
+        },
+        _section(f"*{escape(result.headline)}*\n{escape(result.k_selection.note)}"),
+    ]
+    if requested_by:
+        blocks.append(_context(f"Asked for by <@{requested_by}>"))
+    blocks.append({"type": "divider"})
+
+    shown = result.segments[:_MAX_SEGMENT_BLOCKS]
+    for segment in shown:
+        blocks.append(
+            _section(
+                f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
+                f"({_percent(segment.share)})\n{escape(segment.description)}"
+            )
+        )
+    rest = result.segments[len(shown) :]
+    if rest:
+        blocks.append(
+            _section(
+                "…and " + ", ".join(f"*{escape(s.name)}* ({_customers(s.size)})" for s in rest)
+            )
+        )
+    if result.warnings:
+        blocks.append(
+            _section("*Worth knowing*\n" + "\n".join(f"• {escape(w)}" for w in result.warnings))
+        )
+    footer = "The scatter plot and every row with its segment (CSV) are in the thread."
+    if result.plot_note:
+        footer = f"{escape(result.plot_note)} {footer}"
+    blocks.append(_context(footer))
+
+    summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
+    text = _clip(f"{result.headline} Segments: {summary}.", MAX_SECTION_CHARS)
+    return Reply(text=text, blocks=blocks)
+
+
+_USAGE = (
+    "*How to use /segment*\n"
+    "• *Drop a spreadsheet* (.csv, .tsv, .txt or .xlsx) in a channel I'm in: I reply in its "
+    "thread with the segments, a scatter plot and every row labelled with its segment.\n"
+    "• `/segment` segments the most recent data file shared in this channel.\n"
+    "• `/segment demo` tries it on a built-in sample of shoppers.\n"
+    "• Options, in any combination: `k=4` (how many segments; otherwise I choose), "
+    '`columns="Annual Income (k$), Age"` (which columns to compare; put names with spaces '
+    "in quotes), `mode=rfm` (the file is a log of orders, one row per order) or "
+    "`mode=customers` (one row per customer).\n"
+    '• Example: `/segment k=5 columns="Annual Income (k$), Spending Score (1-100)"`\n'
+    "Names, e-mails, phone numbers and addresses are never used for segments and never shown."
+)
+
+
+def usage_reply() -> Reply:
+    """``/segment help``."""
+    return Reply(text=_USAGE, blocks=[_section(_USAGE)])
+
+
+def bad_command_reply(problem: str) -> Reply:
+    """A polite 'I did not understand' followed by the usage."""
+    text = f"Sorry, I didn't understand that. {escape(problem)}\n\n{_USAGE}"
+    blocks = [_section(f":thinking_face: {escape(problem)}"), _section(_USAGE)]
+    return Reply(text=text, blocks=blocks)
+
+
+def working_text(action: str) -> str:
+    """The immediate acknowledgement of a ``/segment`` command."""
+    what = "the demo sample" if action == "demo" else "the latest data file in this channel"
+    return f":hourglass_flowing_sand: Working on {what}; I'll post the segments in this channel."
+
+
+def queue_text(place: int) -> str:
+    """Where a waiting job is in line."""
+    return f"You're number {place} in line; I'll answer here when it's your turn."
+
+
+def problem_text(sentence: str) -> str:
+    """A problem the person can fix, already phrased as one sentence by the core or the bot."""
+    return f":warning: {escape(sentence)}"
+
+
+def failure_text(what: str) -> str:
+    """An unexpected failure (a bug or an outage): no details, just what to do."""
+    return (
+        f":x: Sorry, something went wrong on my side while working on {escape(what)}. "
+        "I've logged it; please try again, and if it keeps failing tell whoever runs segbot."
+    )
+
+
+def no_data_file_text() -> str:
+    """``/segment`` in a channel without any data file."""
+    return (
+        ":open_file_folder: I couldn't find a data file in this channel. Drop a .csv, .tsv, .txt "
+        "or .xlsx file here and I'll segment it right away, or try `/segment demo`."
+    )
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, MAX_SECTION_CHARS)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, 2000)}]}
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _customers(n: int) -> str:
+    return f"{n:,} customer" + ("" if n == 1 else "s")
+
+
+def _percent(share: float) -> str:
+    if 0 < share < 0.005:
+        return "<1%"
+    return f"{share * 100:.0f}%"
+
+
+def slack_problem_text(error: str, needed: str | None = None) -> str:
+    """A Slack Web API error code (``not_in_channel``, ``missing_scope``, ...) in plain words."""
+    if error in ("not_in_channel", "channel_not_found", "is_archived"):
+        sentence = (
+            "I can't post in this channel: invite me with /invite @segbot (or add the app from "
+            "the channel's details), then try again."
+        )
+    elif error == "missing_scope":
+        scope = needed or "a"
+        sentence = (
+            f"My Slack app is missing the {scope} permission. This is a set-up problem: ask "
+            f"whoever manages the app to add the {scope} scope under OAuth & Permissions and "
+            "reinstall it."
+        )
+    elif error in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+        sentence = (
+            "Slack no longer accepts my token. This is a set-up problem: ask whoever runs segbot "
+            "to reinstall the app and update SLACK_BOT_TOKEN."
+        )
+    elif error in ("file_not_found", "file_deleted"):
+        sentence = "That file is no longer on Slack; share it again."
+    elif error in ("ratelimited", "rate_limited"):
+        sentence = "Slack is asking me to slow down right now; please try again in a minute."
+    else:
+        sentence = (
+            f"Slack refused my request ({error}); please try again in a few minutes, and tell "
+            "whoever runs segbot if it keeps happening."
+        )
+    return problem_text(sentence)

@@ -1,0 +1,135 @@
+"""``/segment ...`` text -> a typed request. Pure: no Slack, no network."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Literal
+
+from segmentation.errors import InvalidOption
+
+__all__ = ["Action", "BadCommand", "SegmentCommand", "parse_command"]
+
+Action = Literal["help", "demo", "latest"]
+Mode = Literal["auto", "customers", "rfm"]
+
+# Slack clients turn typed quotes into typographic ones; people also paste them from documents.
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
+# Slack escapes these three characters in command text (and only these).
+_SLACK_ESCAPES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
+
+
+class BadCommand(InvalidOption):
+    """The command text could not be understood; the message says which part and why."""
+
+    kind = "bad_command"
+
+
+@dataclass(frozen=True)
+class SegmentCommand:
+    """What the person asked for.
+
+    ``action`` is ``"help"``, ``"demo"`` (the built-in sample) or ``"latest"`` (the most recent
+    data file in the channel). ``k``/``columns`` None mean "let the core choose".
+    """
+
+    action: Action
+    k: int | None = None
+    columns: tuple[str, ...] | None = None
+    mode: Mode = "auto"
+
+
+def parse_command(text: str) -> SegmentCommand:
+    """Parse the text after ``/segment``.
+
+    >>> parse_command('demo k=4 columns="Annual Income (k$), Age"')
+    SegmentCommand(action='demo', k=4, columns=('Annual Income (k$)', 'Age'), mode='auto')
+
+    Raises :class:`BadCommand` with a sentence naming the part that is wrong.
+    """
+    for escaped, plain in _SLACK_ESCAPES:
+        text = text.replace(escaped, plain)
+    text = text.translate(_QUOTES).strip()
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    # Apostrophes appear in column names ("Customer's age"); only double quotes group words.
+    lexer.quotes = '"'
+    lexer.commenters = ""
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        raise BadCommand('A quote is not closed; put column names between two " marks.') from None
+
+    action: Action = "latest"
+    k: int | None = None
+    columns: list[str] | None = None
+    mode: Mode = "auto"
+    continuing_columns = False
+    for token in tokens:
+        key, sep, value = token.partition("=")
+        key = key.strip().lower()
+        if not sep:
+            if continuing_columns and columns is not None:
+                # columns=Age, Income  (unquoted, with a space after the comma)
+                columns.extend(_split_columns(token))
+                continuing_columns = token.rstrip().endswith(",")
+                continue
+            word = key
+            if word in ("help", "-h", "--help", "?", "usage"):
+                return SegmentCommand(action="help")
+            if word in ("demo", "sample", "example"):
+                action = "demo"
+                continue
+            raise BadCommand(f"I don't know the word “{_shorten(token)}”.")
+        continuing_columns = False
+        if key == "k":
+            k = _parse_k(value)
+        elif key in ("columns", "column", "cols"):
+            columns = _split_columns(value)
+            continuing_columns = value.rstrip().endswith(",")
+            if not columns and not continuing_columns:
+                raise BadCommand('columns= needs at least one column name, like columns="Age".')
+        elif key == "mode":
+            mode = _parse_mode(value)
+        else:
+            raise BadCommand(f"I don't know the option “{_shorten(key)}=”.")
+    if columns is not None and not columns:
+        raise BadCommand('columns= needs at least one column name, like columns="Age".')
+    return SegmentCommand(
+        action=action, k=k, columns=tuple(columns) if columns is not None else None, mode=mode
+    )
+
+
+def _parse_k(value: str) -> int | None:
+    value = value.strip().lower()
+    if value in ("auto", ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadCommand(
+            f"k must be a whole number of segments, like k=4 (it was “{_shorten(value)}”)."
+        ) from None
+
+
+def _parse_mode(value: str) -> Mode:
+    value = value.strip().lower()
+    if value == "rfm":
+        return "rfm"
+    if value in ("customers", "customer"):
+        return "customers"
+    if value == "auto":
+        return "auto"
+    raise BadCommand(
+        f"mode must be rfm (a log of orders) or customers (one row per customer), "
+        f"not “{_shorten(value)}”."
+    )
+
+
+def _split_columns(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    # The text is echoed back to its own author only, but keep it readable.
+    return text if len(text) <= limit else text[: limit - 1] + "…"
