@@ -565,7 +565,7 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
         out = values
         if getattr(values.dt, "tz", None) is not None:
             out = values.dt.tz_convert("UTC").dt.tz_localize(None)
-        return _in_range(out.astype("datetime64[ns]")), None
+        return _in_range(out), None
     if is_bool_dtype(values):
         return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]"), None
     if is_numeric_dtype(values):
@@ -587,14 +587,12 @@ def _numeric_dates(values: pd.Series) -> pd.Series:
     median = float(np.median(v[finite])) if finite.any() else 0.0
     if 19_000_101 <= median <= 21_001_231:
         text = pd.Series(np.where(finite, v, 0).astype(np.int64).astype(str), index=values.index)
-        out = pd.to_datetime(text, format="%Y%m%d", errors="coerce").astype("datetime64[ns]")
-    elif 3e8 <= median <= 4.2e9:
-        out = pd.to_datetime(np.where(finite, v, np.nan), unit="s", errors="coerce")
-        out = pd.Series(out, index=values.index).astype("datetime64[ns]")
-    elif 3e11 <= median <= 4.2e12:
-        out = pd.to_datetime(np.where(finite, v, np.nan), unit="ms", errors="coerce")
-        out = pd.Series(out, index=values.index).astype("datetime64[ns]")
-    out[~finite] = pd.NaT
+        out = pd.to_datetime(text, format="%Y%m%d", errors="coerce")
+    elif 3e8 <= median <= 4.2e9 or 3e11 <= median <= 4.2e12:
+        unit = "s" if median <= 4.2e9 else "ms"
+        seconds = np.where(finite, v, np.nan)
+        out = pd.Series(pd.to_datetime(seconds, unit=unit, errors="coerce"), index=values.index)
+    out = out.where(finite)
     return _in_range(out)
 
 
@@ -670,12 +668,13 @@ def _try_format(text: pd.Series, fmt: str) -> pd.Series:
         parsed = parsed.dt.tz_localize(None)
     else:
         parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-    return _in_range(parsed.astype("datetime64[ns]"))
+    return _in_range(parsed)
 
 
 def _in_range(parsed: pd.Series) -> pd.Series:
-    # Year 1 or 9999 is a placeholder or a typo, not an order date.
-    return parsed.where((parsed >= _EARLIEST) & (parsed <= _LATEST))
+    # Year 1 or 9999 is a placeholder or a typo, not an order date (and overflows nanoseconds).
+    inside = parsed.where((parsed >= _EARLIEST) & (parsed <= _LATEST))
+    return inside.astype("datetime64[ns]")
 
 
 def _amount_values(series: pd.Series) -> pd.Series | None:

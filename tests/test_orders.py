@@ -1,0 +1,510 @@
+"""Order logs: recognising them, reading their dates and amounts, and summarising per customer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation.errors import NoUsableColumns, SegmentationError
+from segmentation.loading import load_table
+from segmentation.orders import (
+    OrderColumns,
+    build_customer_table,
+    detect_order_log,
+    find_order_columns,
+    format_money,
+    parse_dates,
+)
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CDNOW = DATA / "cdnow_orders.csv"
+MALL = DATA / "mall_customers.csv"
+
+# Three customers, four orders, written in one date style per test; the expected per-customer
+# facts do not depend on the style.
+ISO_DATES = ["2024-01-05", "2024-03-14", "2024-02-20", "2024-03-01"]
+DATE_FORMS = {
+    "iso": ISO_DATES,
+    "us": ["01/05/2024", "03/14/2024", "02/20/2024", "03/01/2024"],
+    "european_slash": ["05/01/2024", "14/03/2024", "20/02/2024", "01/03/2024"],
+    "european_dot": ["05.01.2024", "14.03.2024", "20.02.2024", "01.03.2024"],
+    "iso_with_time_and_offset": [
+        "2024-01-05T10:00:00+02:00",
+        "2024-03-14T09:30:00+01:00",
+        "2024-02-20T12:00:00Z",
+        "2024-03-01T08:00:00-05:00",
+    ],
+    "us_with_time": ["1/5/2024 10:00", "3/14/2024 9:30", "2/20/2024 12:00", "3/1/2024 8:00"],
+    "month_name": ["5 Jan 2024", "14 Mar 2024", "20 Feb 2024", "1 Mar 2024"],
+}
+
+
+def small_log(dates: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3],
+            "order_date": pd.array(dates, dtype="str"),
+            "amount": [10.0, 30.0, 5.5, 100.0],
+        }
+    )
+
+
+def generated_log(seed: int = 0, customers: int = 300) -> pd.DataFrame:
+    """An order log where every customer orders 1 to 6 times over 2023."""
+    rng = np.random.default_rng(seed)
+    per_customer = rng.integers(1, 7, customers)
+    cust = np.repeat(np.arange(1, customers + 1), per_customer)
+    day = rng.integers(0, 365, len(cust))
+    dates = (np.datetime64("2023-01-01") + day.astype("timedelta64[D]")).astype(str)
+    return pd.DataFrame(
+        {
+            "Customer ID": cust,
+            "Order Date": pd.array(dates, dtype="str"),
+            "Total": rng.gamma(2.0, 25.0, len(cust)).round(2),
+        }
+    )
+
+
+def csv_table(text: str) -> pd.DataFrame:
+    return load_table(text.encode(), filename="orders.csv")
+
+
+# --- recognising an order log -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CDNOW.exists(), reason="shared CDNOW data not available")
+def test_cdnow_is_recognised_and_summarised_per_customer() -> None:
+    df = pd.read_csv(CDNOW)
+    cols = detect_order_log(df)
+    assert cols == OrderColumns(
+        customer="customer_id",
+        date="order_date",
+        amount="amount_usd",
+        quantity="items",
+        order_id=None,
+        status=None,
+    )
+    table = build_customer_table(df, cols)
+    assert table.customers_count == 23_570
+    assert table.orders == table.orders_used == 69_659
+    assert table.first_date == pd.Timestamp("1997-01-01")
+    assert table.last_date == pd.Timestamp("1998-06-30")
+    assert table.currency == "$"
+    assert table.rows_dropped == 0 and table.refunds == 0 and table.cancelled == 0
+    customers = table.customers
+    assert len(customers) == 23_570 and customers["customer"].is_unique
+    assert customers["frequency"].sum() == 69_659
+    assert customers["monetary"].sum() == pytest.approx(df["amount_usd"].sum(), rel=1e-9)
+    # Customer 3 ordered six times between 1997-01-02 and 1998-05-28 (checked by hand).
+    three = customers.set_index("customer").loc["3"]
+    assert three["frequency"] == 6
+    assert three["first_order"] == "1997-01-02" and three["last_order"] == "1998-05-28"
+    assert three["recency_days"] == 33
+    assert three["tenure_days"] == (pd.Timestamp("1998-06-30") - pd.Timestamp("1997-01-02")).days
+    assert three["monetary"] == pytest.approx(df.loc[df.customer_id == 3, "amount_usd"].sum())
+
+
+@pytest.mark.skipif(not MALL.exists(), reason="shared Mall Customers data not available")
+def test_mall_customers_is_not_an_order_log() -> None:
+    assert detect_order_log(pd.read_csv(MALL)) is None
+
+
+def test_a_customer_table_with_a_last_purchase_date_is_not_an_order_log() -> None:
+    # One row per customer, even with a date and a spend column, is a customer table.
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "customer_id": np.arange(500),
+            "last_purchase_date": pd.array(
+                (np.datetime64("2024-01-01") + rng.integers(0, 300, 500).astype("timedelta64[D]"))
+                .astype(str)
+                .tolist(),
+                dtype="str",
+            ),
+            "total_spend": rng.gamma(2, 100, 500),
+            "age": rng.integers(18, 80, 500),
+        }
+    )
+    assert detect_order_log(df) is None
+
+
+def test_mall_like_generated_table_is_not_an_order_log() -> None:
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(
+        {
+            "CustomerID": np.arange(1, 201),
+            "Genre": pd.array(rng.choice(["Male", "Female"], 200), dtype="str"),
+            "Age": rng.integers(18, 70, 200),
+            "Annual Income (k$)": rng.integers(15, 140, 200),
+            "Spending Score (1-100)": rng.integers(1, 100, 200),
+        }
+    )
+    assert detect_order_log(df) is None
+
+
+def test_headers_are_matched_in_any_case_and_spacing() -> None:
+    df = generated_log()
+    df.columns = ["CLIENT_ID", "purchase date", "Revenue"]
+    cols = detect_order_log(df)
+    assert cols is not None
+    assert (cols.customer, cols.date, cols.amount) == ("CLIENT_ID", "purchase date", "Revenue")
+
+
+def test_order_date_beats_ship_date_and_order_id_status_quantity_are_found() -> None:
+    df = pd.DataFrame(
+        {
+            "InvoiceNo": ["A1", "A1", "A2", "A3", "A4"],
+            "Ship Date": ["2024-01-09", "2024-01-09", "2024-02-09", "2024-03-09", "2024-03-10"],
+            "Order Date": ["2024-01-02", "2024-01-02", "2024-02-02", "2024-03-02", "2024-03-03"],
+            "Customer Email": ["a@x.com", "a@x.com", "a@x.com", "b@y.org", "b@y.org"],
+            "Qty": [1, 2, 1, 1, 3],
+            "Sales": [10.0, 20.0, 5.0, 7.0, 9.0],
+            "Status": ["paid", "paid", "cancelled", "shipped", "paid"],
+        }
+    ).astype({c: "str" for c in ("InvoiceNo", "Ship Date", "Order Date", "Customer Email")})
+    cols = detect_order_log(df)
+    assert cols == OrderColumns(
+        customer="Customer Email",
+        date="Order Date",
+        amount="Sales",
+        quantity="Qty",
+        order_id="InvoiceNo",
+        status="Status",
+    )
+
+
+def test_a_us_state_column_is_not_taken_for_an_order_status() -> None:
+    df = generated_log()
+    df["State"] = pd.array(np.resize(["CA", "NY", "TX"], len(df)), dtype="str")
+    cols = detect_order_log(df)
+    assert cols is not None and cols.status is None
+
+
+# --- forced mode ------------------------------------------------------------------------------
+
+
+def test_forced_mode_accepts_a_log_without_amounts_and_says_so() -> None:
+    df = generated_log().drop(columns=["Total"])
+    assert detect_order_log(df) is None  # auto mode wants an amount
+    cols = find_order_columns(df)
+    assert cols.amount is None
+    table = build_customer_table(df, cols)
+    assert not table.has_amount
+    assert "monetary" not in table.customers.columns
+    assert "avg_order_value" not in table.customers.columns
+    assert any("no amount column" in w for w in table.warnings)
+
+
+def test_forced_mode_without_a_date_lists_the_columns() -> None:
+    df = pd.DataFrame({"customer": ["a", "b", "a"], "colour": ["red", "blue", "red"]})
+    with pytest.raises(NoUsableColumns) as caught:
+        find_order_columns(df)
+    message = str(caught.value)
+    assert "date column" in message and "customer, colour" in message
+
+
+def test_forced_mode_without_a_customer_lists_the_columns() -> None:
+    df = pd.DataFrame({"when": ["2024-01-01", "2024-01-02"], "price": [1.0, 2.0]})
+    with pytest.raises(NoUsableColumns, match="customer column .* The file has: when, price"):
+        find_order_columns(df)
+
+
+def test_forced_mode_finds_an_email_column_by_its_values() -> None:
+    df = pd.DataFrame(
+        {
+            "contact_point": pd.array(["a@x.com", "b@x.com", "a@x.com"], dtype="str"),
+            "day": pd.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="str"),
+        }
+    )
+    cols = find_order_columns(df)
+    assert cols.customer == "contact_point" and cols.date == "day"
+
+
+# --- dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", sorted(DATE_FORMS))
+def test_every_date_form_gives_the_same_customers(form: str) -> None:
+    expected = build_customer_table(small_log(ISO_DATES), find_order_columns(small_log(ISO_DATES)))
+    df = small_log(DATE_FORMS[form])
+    cols = detect_order_log(df)
+    assert cols is not None and cols.date == "order_date"
+    table = build_customer_table(df, cols)
+    assert table.rows_dropped == 0
+    got = table.customers[["customer", "recency_days", "frequency", "tenure_days", "last_order"]]
+    want = expected.customers[got.columns]
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_day_first_is_proven_by_a_day_above_twelve() -> None:
+    parsed, note = parse_dates(pd.Series(["03/04/2024", "25/12/2024"], dtype="str"))
+    assert parsed.tolist() == [pd.Timestamp("2024-04-03"), pd.Timestamp("2024-12-25")]
+    assert note is None
+
+
+def test_month_first_is_proven_by_a_second_field_above_twelve() -> None:
+    parsed, note = parse_dates(pd.Series(["03/04/2024", "12/25/2024"], dtype="str"))
+    assert parsed.tolist() == [pd.Timestamp("2024-03-04"), pd.Timestamp("2024-12-25")]
+    assert note is None
+
+
+def test_ambiguous_slash_dates_are_read_month_first_and_said() -> None:
+    df = small_log(["01/05/2024", "03/10/2024", "02/11/2024", "03/01/2024"])
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.last_date == pd.Timestamp("2024-03-10")
+    assert any("month-first" in w for w in table.warnings)
+
+
+def test_mixed_time_zones_are_converted_to_utc() -> None:
+    parsed, _ = parse_dates(
+        pd.Series(
+            ["2024-03-14T23:30:00-05:00", "2024-03-15T04:30:00Z", "2024-03-15T06:30:00+02:00"],
+            dtype="str",
+        )
+    )
+    assert parsed.tolist() == [pd.Timestamp("2024-03-15 04:30")] * 3
+
+
+def test_unreadable_dates_and_missing_customers_are_dropped_and_counted() -> None:
+    df = pd.DataFrame(
+        {
+            "customer": pd.array(["a", "a", None, "b", "b", "c"], dtype="str"),
+            "date": pd.array(
+                ["2024-01-01", "2024-02-01", "2024-02-02", "not a date", "2024-03-01", ""],
+                dtype="str",
+            ),
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.rows_dropped == 3
+    assert table.customers_count == 2
+    assert table.orders_used == 3
+    assert any(
+        "1 row had no customer and 2 rows had a date I couldn't read" in w for w in table.warnings
+    )
+
+
+def test_numeric_yyyymmdd_dates() -> None:
+    parsed, _ = parse_dates(pd.Series([19970101, 19980630]))
+    assert parsed.tolist() == [pd.Timestamp("1997-01-01"), pd.Timestamp("1998-06-30")]
+
+
+# --- amounts, refunds, cancellations, line items ----------------------------------------------
+
+
+def test_amounts_in_a_loaded_csv_are_read() -> None:
+    df = csv_table(
+        "customer,date,amount\n"
+        'a,2024-01-01,"€1,200.50"\n'
+        'a,2024-02-01,"€15,000"\n'
+        "b,2024-03-01,€99\n"
+        "b,2024-03-02,€1\n"
+    )
+    cols = detect_order_log(df)
+    assert cols is not None
+    table = build_customer_table(df, cols)
+    spend = table.customers.set_index("customer")["monetary"]
+    assert spend.to_dict() == {"C000001": pytest.approx(16_200.5), "C000002": pytest.approx(100)}
+
+
+def test_amounts_left_as_text_are_read_and_their_currency_seen() -> None:
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2],
+            "date": pd.array(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02"], dtype="str"),
+            "amount": pd.array(["£1,200.50", "£15,000", "£99", "-£1"], dtype="str"),
+        }
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.amount == "amount"
+    table = build_customer_table(df, cols)
+    spend = table.customers.set_index("customer")["monetary"]
+    assert spend.to_dict() == {"1": pytest.approx(16_200.5), "2": pytest.approx(98)}
+    assert table.currency == "£"
+    assert "1 refund (−£1) was netted against spend." in table.warnings
+
+
+def test_refunds_are_netted_and_counted_and_cancelled_orders_left_out() -> None:
+    df = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 2, 3],
+            "date": pd.array(
+                [
+                    "2024-01-01",
+                    "2024-02-01",
+                    "2024-02-10",
+                    "2024-01-05",
+                    "2024-03-01",
+                    "2024-03-20",
+                    "2024-03-30",
+                ],
+                dtype="str",
+            ),
+            "amount_usd": [100.0, 50.0, -30.0, 20.0, 40.0, 500.0, 10.0],
+            "status": pd.array(
+                ["complete", "complete", "complete", "complete", "Cancelled", "REFUNDED", "paid"],
+                dtype="str",
+            ),
+        }
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.status == "status"
+    table = build_customer_table(df, cols)
+    by = table.customers.set_index("customer")
+    assert by.loc["1", "frequency"] == 2 and by.loc["1", "monetary"] == pytest.approx(120.0)
+    assert by.loc["2", "frequency"] == 1 and by.loc["2", "monetary"] == pytest.approx(20.0)
+    # The refund is not a purchase, so customer 1's last order is still 1 February.
+    assert by.loc["1", "last_order"] == "2024-02-01"
+    assert table.refunds == 1 and table.refunds_total == pytest.approx(-30.0)
+    assert table.cancelled == 2
+    assert (
+        "1 refund (−$30) was netted against spend; "
+        "2 cancelled, refunded or failed orders were left out."
+    ) in table.warnings
+
+
+def test_a_customer_with_only_refunds_is_left_out_and_said() -> None:
+    df = pd.DataFrame(
+        {
+            "customer": pd.array(["a", "a", "b"], dtype="str"),
+            "date": pd.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="str"),
+            "amount": [10.0, 5.0, -7.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers_count == 1
+    assert any("1 customer had only refunds or cancelled orders" in w for w in table.warnings)
+
+
+def test_line_items_sharing_an_order_id_are_one_order() -> None:
+    df = pd.DataFrame(
+        {
+            "order_id": pd.array(["o1", "o1", "o1", "o2", "o3", "o3"], dtype="str"),
+            "customer_id": [7, 7, 7, 7, 8, 8],
+            "order_date": pd.array(
+                ["2024-01-01", "2024-01-01", "2024-01-01", "2024-02-01", "2024-02-03"]
+                + ["2024-02-03"],
+                dtype="str",
+            ),
+            "quantity": [1, 2, 3, 1, 1, 1],
+            "line_total": [5.0, 10.0, 15.0, 20.0, 1.0, 2.0],
+        }
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.order_id == "order_id" and cols.quantity == "quantity"
+    table = build_customer_table(df, cols)
+    by = table.customers.set_index("customer")
+    assert by.loc["7", "frequency"] == 2
+    assert by.loc["7", "monetary"] == pytest.approx(50.0)
+    assert by.loc["7", "avg_order_value"] == pytest.approx(25.0)
+    assert by.loc["7", "items"] == 7
+    assert by.loc["8", "frequency"] == 1
+    assert table.orders == 3
+    assert any("6 rows, 3 orders" in w for w in table.warnings)
+
+
+def test_unit_price_times_quantity_and_credit_notes_as_refunds() -> None:
+    # The Online Retail layout: price per unit, and returns as invoices with negative quantity.
+    df = pd.DataFrame(
+        {
+            "InvoiceNo": pd.array(["536365", "536365", "536366", "C536367"], dtype="str"),
+            "Quantity": [6, 2, 1, -2],
+            "InvoiceDate": pd.array(
+                ["12/1/2010 8:26", "12/1/2010 8:26", "12/13/2010 9:00", "12/14/2010 10:00"],
+                dtype="str",
+            ),
+            "UnitPrice": [2.55, 3.39, 10.0, 3.39],
+            "CustomerID": [17850.0, 17850.0, 17850.0, 17850.0],
+            "Country": pd.array(["United Kingdom"] * 4, dtype="str"),
+        }
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.amount == "UnitPrice" and cols.amount_is_unit_price
+    table = build_customer_table(df, cols)
+    row = table.customers.iloc[0]
+    assert row["customer"] == "17850"
+    assert row["frequency"] == 2
+    assert row["monetary"] == pytest.approx(6 * 2.55 + 2 * 3.39 + 10.0 - 2 * 3.39)
+    assert table.refunds == 1
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+
+def test_email_keys_are_grouped_then_replaced_by_pseudonyms() -> None:
+    emails = ["Ann@Shop.com", "ann@shop.com", "bob@mail.org", "cy@corp.io", "bob@mail.org"]
+    df = pd.DataFrame(
+        {
+            "email": pd.array(emails, dtype="str"),
+            "created_at": pd.array(
+                ["2024-01-01", "2024-01-05", "2024-01-02", "2024-01-03", "2024-02-01"], dtype="str"
+            ),
+            "total": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    customers = table.customers
+    assert customers["customer"].tolist() == ["C000001", "C000002", "C000003"]
+    assert customers["frequency"].tolist() == [2, 2, 1]
+    text = customers.to_csv()
+    assert "@" not in text and "ann" not in text.lower() and "bob" not in text.lower()
+
+
+def test_name_keys_are_replaced_by_pseudonyms() -> None:
+    df = pd.DataFrame(
+        {
+            "customer": pd.array(["Maria Lopez", "Maria Lopez", "John Smith"], dtype="str"),
+            "date": pd.array(["2024-01-01", "2024-01-05", "2024-01-02"], dtype="str"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers["customer"].tolist() == ["C000001", "C000002"]
+    assert "Maria" not in table.customers.to_csv()
+
+
+def test_code_keys_are_kept() -> None:
+    df = pd.DataFrame(
+        {
+            "customer": pd.array(["CU-001", "CU-001", "CU-002"], dtype="str"),
+            "date": pd.array(["2024-01-01", "2024-01-05", "2024-01-02"], dtype="str"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers["customer"].tolist() == ["CU-001", "CU-002"]
+
+
+# --- errors and formatting --------------------------------------------------------------------
+
+
+def test_a_log_with_only_cancelled_orders_is_a_clear_error() -> None:
+    df = pd.DataFrame(
+        {
+            "customer": pd.array(["a", "b"], dtype="str"),
+            "date": pd.array(["2024-01-01", "2024-01-02"], dtype="str"),
+            "status": pd.array(["cancelled", "void"], dtype="str"),
+        }
+    )
+    with pytest.raises(SegmentationError, match="cancelled or a refund"):
+        build_customer_table(df, find_order_columns(df))
+
+
+def test_no_readable_dates_is_a_clear_error() -> None:
+    df = pd.DataFrame(
+        {"customer": pd.array(["a", "b"], dtype="str"), "date": pd.array(["x", "y"], dtype="str")}
+    )
+    cols = OrderColumns("customer", "date", None, None, None, None)
+    with pytest.raises(SegmentationError, match="date I can read"):
+        build_customer_table(df, cols)
+
+
+def test_money_is_written_for_people() -> None:
+    assert format_money(1234.4, "$") == "$1,234"
+    assert format_money(12.5, "€") == "€12.50"
+    assert format_money(-340, "$") == "−$340"
+    assert format_money(99, None) == "99"
