@@ -54,11 +54,22 @@ def build_web_client(settings: Settings) -> WebClient:
     )
 
 
+class _DropClientOverTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and then warns that our
+    client (which carries that same token, plus our base URL and retries) takes priority."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(
     settings: Settings, client: WebClient | None = None, *, runtime: Runtime | None = None
 ) -> App:
     """The Bolt app with every listener. Calls ``auth.test`` (fails fast on a bad token)."""
     runtime = runtime if runtime is not None else Runtime.create(settings)
+    bolt_logger = logging.getLogger("bot.bolt")
+    if not any(isinstance(f, _DropClientOverTokenWarning) for f in bolt_logger.filters):
+        bolt_logger.addFilter(_DropClientOverTokenWarning())
     app = App(
         client=client if client is not None else build_web_client(settings),
         signing_secret=settings.signing_secret,
@@ -68,7 +79,7 @@ def build_app(
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="segbot-listener"
         ),
-        logger=logging.getLogger("bot.bolt"),
+        logger=bolt_logger,
         name="segbot",
     )
 
@@ -141,9 +152,8 @@ def main() -> int:
             _wait_forever()
         else:
             server = build_http_server(app, port=settings.port)
-            logger.info(
-                "segbot listens for Slack on port %s at /slack/events", settings.port or "(any)"
-            )
+            port = getattr(server, "effective_port", settings.port)
+            logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", port)
             server.run()
     except ConfigError as problem:
         print(f"segbot could not start: {problem}", file=sys.stderr)

@@ -1,0 +1,128 @@
+"""Starting the bot: settings from the environment and .env, and one sentence when one is wrong."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from tests.bot.conftest import REPO_ROOT, bot_env
+from tests.bot.slack_server import FakeSlack, wait_until
+
+GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}
+
+
+def _start(env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
+    clean.update(env)
+    clean["PYTHONPATH"] = str(REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=cwd,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env(GOOD, dotenv_path=None)
+    assert settings.api_url == "https://slack.com/api/"
+    assert (settings.port, settings.workers, settings.queue_max) == (3000, 2, 50)
+    assert settings.max_file_bytes == 50 * 1024 * 1024 and settings.max_rows == 1_000_000
+    assert not settings.socket_mode
+    assert "s3cret" not in repr(settings) and "xoxb" not in repr(settings)
+
+
+def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET=file\nSEGBOT_WORKERS=4\n"
+        "SLACK_APP_TOKEN=\nSEGBOT_MAX_ROWS=2,000,000\n"
+    )
+    settings = Settings.from_env({"SEGBOT_WORKERS": "3"}, dotenv_path=dotenv)
+    assert settings.bot_token == "xoxb-from-file"
+    assert settings.workers == 3
+    assert settings.max_rows == 2_000_000
+    assert not settings.socket_mode  # an empty SLACK_APP_TOKEN= line means "not set"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, "xoxb-"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, "xapp-"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"PORT": "eighty"}, "PORT"),
+        ({"SEGBOT_WORKERS": "0"}, "SEGBOT_WORKERS"),
+        ({"SEGBOT_MAX_FILE_MB": "-5"}, "SEGBOT_MAX_FILE_MB"),
+    ],
+)
+def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**GOOD, **change}, dotenv_path=None)
+    assert named in str(caught.value)
+    assert "xoxp-user-token" not in str(caught.value)  # never echo a token
+
+
+def test_a_missing_setting_stops_start_up_with_one_sentence(tmp_path: Path) -> None:
+    result = _start({"SLACK_SIGNING_SECRET": "s3cret"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "SLACK_BOT_TOKEN is not set" in lines[0]
+
+
+def test_a_rejected_token_stops_start_up_with_one_sentence(tmp_path: Path) -> None:
+    with FakeSlack(bot_token="xoxb-the-real-one") as slack:
+        env = bot_env(slack, SLACK_BOT_TOKEN="xoxb-a-stale-one", PORT="0")
+        result = _start(env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "did not accept SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+    assert "xoxb-a-stale-one" not in result.stderr
+
+
+def test_python_m_bot_serves_healthz_in_http_mode(tmp_path: Path) -> None:
+    with FakeSlack() as slack:
+        (tmp_path / ".env").write_text(
+            "".join(f"{k}={v}\n" for k, v in bot_env(slack, PORT="0").items())
+        )
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
+        clean["PYTHONPATH"] = str(REPO_ROOT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=tmp_path,  # the settings come from .env in the working directory
+            env=clean,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stderr is not None
+            port = wait_until(lambda: _port_from_log(process), 20, "the bot's start-up line")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                assert (r.status, r.read()) == (200, b"ok")
+            assert slack.calls("auth.test")[0].headers["Authorization"].startswith("Bearer xoxb-")
+        finally:
+            process.terminate()
+            process.wait(10)
+            if process.stderr is not None:
+                process.stderr.close()
+
+
+def _port_from_log(process: subprocess.Popen[str]) -> int | None:
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "listens for Slack on" in line:
+        return int(line.split("http://")[1].split(":")[-1].split("/")[0])
+    if process.poll() is not None:
+        raise AssertionError(f"the bot exited: {line}{process.stderr.read()}")
+    return None
