@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from waitress import wasyncore
 from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 
 from bot.config import ConfigError, Settings
@@ -30,6 +32,7 @@ __all__ = [
     "build_wsgi_app",
     "build_http_server",
     "build_socket_mode_handler",
+    "stop_http_server",
     "main",
 ]
 
@@ -132,12 +135,28 @@ def build_socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler
     )
 
 
+def stop_http_server(server: BaseWSGIServer | MultiSocketServer) -> None:
+    """Stop a running waitress server from any thread.
+
+    Closing its sockets from outside the server's own loop races with ``select`` (EBADF), so
+    the close runs inside the loop, woken by waitress's trigger.
+    """
+
+    def close_everything() -> None:
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
+
+    server.trigger.pull_trigger(close_everything)
+
+
 def main() -> int:
     """``python -m bot``: 0 on a clean stop, 2 on a set-up problem (one sentence on stderr)."""
     configure_logging()
+    stop = threading.Event()
     try:
         settings = Settings.from_env()
-        app = _connect(settings)
+        runtime = Runtime.create(settings)
+        app = _connect(settings, runtime)
         if settings.socket_mode:
             handler = build_socket_mode_handler(app, settings)
             try:
@@ -149,12 +168,22 @@ def main() -> int:
                     "connections:write scope and that Socket Mode is on for the app."
                 ) from None
             logger.info("segbot is connected to Slack in Socket Mode")
-            _wait_forever()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                # The Socket Mode client runs in its own threads; this one waits for a signal.
+                while not stop.wait(1.0):
+                    pass
+            finally:
+                handler.close()
         else:
             server = build_http_server(app, port=settings.port)
             port = getattr(server, "effective_port", settings.port)
+            signal.signal(signal.SIGTERM, lambda *_: stop_http_server(server))
             logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", port)
             server.run()
+        # Platforms send SIGTERM before a restart: answer the jobs already accepted.
+        logger.info("segbot is stopping; finishing %s queued job(s)", runtime.jobs.waiting)
+        runtime.jobs.shutdown(wait=True)
     except ConfigError as problem:
         print(f"segbot could not start: {problem}", file=sys.stderr)
         return 2
@@ -163,10 +192,10 @@ def main() -> int:
     return 0
 
 
-def _connect(settings: Settings) -> App:
+def _connect(settings: Settings, runtime: Runtime) -> App:
     """Build the app, turning Slack's answer to auth.test into one sentence when it fails."""
     try:
-        return build_app(settings)
+        return build_app(settings, runtime=runtime)
     except BoltError as error:
         reason = str(error)
         raise ConfigError(
@@ -187,8 +216,3 @@ def _error_code(reason: str) -> str:
         if code in reason:
             return code
     return "auth.test failed"
-
-
-def _wait_forever() -> None:
-    # The Socket Mode client runs in its own threads; the main thread only waits for Ctrl-C.
-    threading.Event().wait()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app, build_http_server, build_socket_mode_handler
+from bot.app import build_app, build_http_server, build_socket_mode_handler, stop_http_server
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
@@ -70,8 +70,8 @@ class HttpBot:
     def close(self) -> None:
         """Let queued jobs finish, then stop serving."""
         self.runtime.jobs.shutdown(wait=True)
-        self.server.close()
-        self._thread.join(5)
+        stop_http_server(self.server)
+        self._thread.join(10)
 
     def request(
         self,

@@ -124,7 +124,9 @@ class FakeSlack:
         handler = _handler_for(self)
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._http.daemon_threads = True
-        threading.Thread(target=self._http.serve_forever, daemon=True, name="fake-slack").start()
+        threading.Thread(
+            target=self._http.serve_forever, args=(0.05,), daemon=True, name="fake-slack"
+        ).start()
         threading.Thread(target=self._run_ws, daemon=True, name="fake-slack-ws").start()
         if not self._ws_ready.wait(10):
             raise RuntimeError("the fake Socket Mode server did not start")

@@ -112,10 +112,12 @@ def test_python_m_bot_serves_healthz_in_http_mode(tmp_path: Path) -> None:
                 assert (r.status, r.read()) == (200, b"ok")
             assert slack.calls("auth.test")[0].headers["Authorization"].startswith("Bearer xoxb-")
         finally:
-            process.terminate()
-            process.wait(10)
+            process.terminate()  # SIGTERM, as platforms send before a restart
+            code = process.wait(10)
+            rest = process.stderr.read() if process.stderr is not None else ""
             if process.stderr is not None:
                 process.stderr.close()
+        assert code == 0 and "Traceback" not in rest
 
 
 def _port_from_log(process: subprocess.Popen[str]) -> int | None:
