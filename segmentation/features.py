@@ -108,7 +108,7 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
         if series.nunique(dropna=True) <= 1:
             excluded[col] = "the same value in every row"
             continue
-        if _is_identifier(series, col):
+        if _is_identifier(series, col, known=bool(toks & (_BEHAVIOUR | _DEMOGRAPHIC))):
             excluded[col] = "an identifier"
             continue
         if is_num:
@@ -208,10 +208,13 @@ def _is_personal(series: pd.Series, header: str) -> bool:
     return sample.str.match(_PERSON_NAME).mean() > 0.8 and sample.nunique() > 0.8 * len(sample)
 
 
-def _is_identifier(series: pd.Series, header: str) -> bool:
+def _is_identifier(series: pd.Series, header: str, *, known: bool) -> bool:
     toks = tokens(header)
     if toks and (toks[-1] in _IDENTIFIER or toks[0] in {"id", "uuid", "guid"}):
         return True
+    if known:
+        # A header that names a measure ("Annual Income") is trusted over a value pattern.
+        return False
     values = series.dropna()
     if len(values) < 10 or values.nunique() != len(values):
         return False
