@@ -36,6 +36,12 @@ class JobPool:
         self._accepting = True
 
     @property
+    def pending(self) -> int:
+        """How many jobs are running or waiting right now."""
+        with self._lock:
+            return self._pending
+
+    @property
     def waiting(self) -> int:
         """How many jobs are waiting for a worker right now."""
         with self._lock:

@@ -1,0 +1,69 @@
+"""Many commands at once while the workers are busy: every ack in time, every job answered."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+
+from segmentation import demo_csv
+from tests.bot.conftest import HttpAnswer, HttpBot
+from tests.bot.slack_server import FakeSlack, wait_until
+
+BURST = 30
+# Slack's limit for acknowledging a request; past it Slack shows the user an error.
+SLACK_ACK_LIMIT_S = 3.0
+
+
+def test_thirty_commands_while_workers_are_busy(
+    make_http_bot: Callable[..., HttpBot], slack: FakeSlack
+) -> None:
+    bot = make_http_bot(SEGBOT_WORKERS="2")
+    # Two shared files occupy both workers: a slow download, then a full segmentation each.
+    slack.delay("download", 3.0)
+    for name in ("north.csv", "south.csv"):
+        file = slack.add_file(name, demo_csv(), channel="C0FILES")
+        bot.event(slack.file_share_message_event(file))
+    wait_until(lambda: bot.runtime.jobs.pending >= 2 or None, what="both workers busy")
+
+    start = threading.Barrier(BURST)
+    answers: dict[int, HttpAnswer] = {}
+
+    def send(i: int) -> None:
+        start.wait()
+        answers[i] = bot.command("demo k=3", key=f"cmd{i}")
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(BURST)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert len(answers) == BURST
+    for answer in answers.values():
+        assert answer.status == 200 and "Working on the demo sample" in answer.text
+        assert answer.seconds < SLACK_ACK_LIMIT_S
+
+    # Everyone who had to wait was told their place; the places are 1..30 in some order.
+    told = wait_until(
+        lambda: _places(slack) if len(_places(slack)) == BURST else None,
+        30,
+        "a place in line for every command",
+    )
+    assert sorted(told.values()) == list(range(1, BURST + 1))
+
+    # And every command got its answer in the channel, with its files.
+    slack.wait_calls("files.completeUploadExternal", BURST + 2, timeout=120)
+    answered = [c for c in slack.calls("chat.postMessage") if c.params["channel"] == "C0DATA"]
+    assert len(answered) == BURST
+    assert all(c.params.get("blocks") for c in answered)
+
+
+def _places(slack: FakeSlack) -> dict[str, int]:
+    places = {}
+    for call in slack.calls("response_url"):
+        match = re.search(r"number (\d+) in line", json.loads(call.body).get("text", ""))
+        if match:
+            places[call.path] = int(match.group(1))
+    return places
