@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,45 @@ def _port_from_log(process: subprocess.Popen[str]) -> int | None:
     if process.poll() is not None:
         raise AssertionError(f"the bot exited: {line}{process.stderr.read()}")
     return None
+
+
+def test_manifest_asks_for_what_the_bot_uses() -> None:
+    manifest = json.loads((REPO_ROOT / "manifest.json").read_text())
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert scopes == {
+        "commands",
+        "chat:write",
+        "files:read",
+        "files:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+    }
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert events == {"file_shared", "message.channels", "message.groups", "message.im"}
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/segment"]
+    assert manifest["settings"]["socket_mode_enabled"] is True
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (REPO_ROOT / ".env.example").read_text()
+    names = {line.split("=", 1)[0] for line in example.splitlines() if "=" in line[:40]}
+    names = {n for n in names if not n.startswith("#")}
+    assert names >= {
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "SLACK_API_URL",
+        "PORT",
+        "SEGBOT_MAX_FILE_MB",
+        "SEGBOT_MAX_ROWS",
+        "SEGBOT_WORKERS",
+        "SEGBOT_QUEUE_MAX",
+    }
+    # Copied as is, the example must load (empty values mean "not set").
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
+        Settings.from_env({}, dotenv_path=REPO_ROOT / ".env.example")
+
+
+def test_procfile_runs_http_mode() -> None:
+    assert (REPO_ROOT / "Procfile").read_text().strip() == "web: python -m bot"
