@@ -1,0 +1,326 @@
+"""RFM segments from order logs: planted behaviours recovered, named and described for marketers."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segmentation.errors import UnknownColumn
+from segmentation.orders import OrderColumns, detect_order_log, find_order_columns
+from segmentation.pipeline import run
+from segmentation.render import build_figure, render_scatter
+from segmentation.result import Options, SegmentationResult
+from segmentation.rfm import segment_orders
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CDNOW = DATA / "cdnow_orders.csv"
+START = np.datetime64("2023-01-01")
+MARKETER_NAMES = (
+    "Champions",
+    "Loyal",
+    "Promising",
+    "New customers",
+    "Needs attention",
+    "About to sleep",
+    "At risk",
+    "Can't lose them",
+    "Hibernating",
+    "Lost",
+    "One-time buyers",
+)
+
+
+def _orders(
+    rng: np.random.Generator,
+    first_id: int,
+    customers: int,
+    orders: tuple[int, int],
+    days: tuple[int, int],
+    spend: float,
+) -> pd.DataFrame:
+    """Customers who each order ``orders`` times (inclusive) between ``days`` after START."""
+    counts = rng.integers(orders[0], orders[1] + 1, customers)
+    ids = np.repeat(np.arange(first_id, first_id + customers), counts)
+    day = rng.integers(days[0], days[1] + 1, len(ids))
+    return pd.DataFrame(
+        {
+            "customer_id": ids,
+            "day": day,
+            "amount": np.round(rng.gamma(8.0, spend / 8.0, len(ids)), 2),
+        }
+    )
+
+
+def planted_log(seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
+    """Three behaviours over one year: recent big frequent buyers, lapsed regulars, and
+    occasional small buyers from long ago. Returns the log and each customer's planted group."""
+    rng = np.random.default_rng(seed)
+    groups = [
+        _orders(rng, 1, 150, (10, 16), (320, 364), 90.0),  # Champions
+        _orders(rng, 1001, 150, (5, 8), (100, 200), 60.0),  # regulars gone quiet
+        _orders(rng, 2001, 150, (1, 2), (0, 60), 12.0),  # small, occasional, long ago
+    ]
+    truth = {cid: g for g, frame in enumerate(groups) for cid in frame["customer_id"].unique()}
+    log = pd.concat(groups, ignore_index=True).sample(frac=1.0, random_state=seed)
+    log["order_date"] = pd.array(
+        (START + log.pop("day").to_numpy().astype("timedelta64[D]")).astype(str), dtype="str"
+    )
+    return log.reset_index(drop=True), truth
+
+
+def one_time_majority_log(seed: int = 1) -> pd.DataFrame:
+    """60% one-time buyers (half recent, half long ago) and two kinds of repeat buyers."""
+    rng = np.random.default_rng(seed)
+    frames = [
+        _orders(rng, 1, 300, (1, 1), (330, 364), 30.0),  # new this month
+        _orders(rng, 1001, 300, (1, 1), (0, 150), 30.0),  # bought once, long ago
+        _orders(rng, 2001, 200, (8, 14), (250, 364), 80.0),
+        _orders(rng, 3001, 200, (2, 4), (0, 200), 40.0),
+    ]
+    log = pd.concat(frames, ignore_index=True)
+    log["order_date"] = pd.array(
+        (START + log.pop("day").to_numpy().astype("timedelta64[D]")).astype(str), dtype="str"
+    )
+    return log
+
+
+def segment(df: pd.DataFrame, options: Options | None = None) -> SegmentationResult:
+    cols = detect_order_log(df)
+    assert cols is not None, "the generated order log was not recognised"
+    return segment_orders(df, cols, options or Options(), "orders.csv")
+
+
+def assert_consistent(result: SegmentationResult) -> None:
+    """What every RFM result must satisfy, whatever the data."""
+    assert result.mode == "rfm"
+    names = [s.name for s in result.segments]
+    assert len(set(names)) == len(names), names
+    assert all(any(n.startswith(base) for base in MARKETER_NAMES) for n in names), names
+    assert 2 <= result.k == len(result.segments) <= 10
+    sizes = [s.size for s in result.segments]
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == result.rows_used
+    assert len(result.table) == result.rows_used == len(result.points)
+    assert result.table["segment"].between(0, result.k - 1).all()
+    labelled = result.table["segment_name"].to_numpy()
+    assert (labelled == np.array(names, dtype=object)[result.table["segment"]]).all()
+    assert {s.color for s in result.segments}.__len__() == result.k
+    json.dumps(result.to_dict())
+    for seg in result.segments:
+        assert re.search(r"\d days? since the last order", seg.description)
+        assert "order" in seg.description
+        # Centroids are medians in plain units, so they can be checked against the table.
+        members = result.table[result.table["segment"] == seg.id]
+        for col, value in seg.centroid.items():
+            assert value == pytest.approx(members[col].median())
+
+
+# --- planted behaviours ------------------------------------------------------------------------
+
+
+def test_three_planted_behaviours_are_recovered_and_named() -> None:
+    log, truth = planted_log()
+    result = segment(log)
+    assert_consistent(result)
+    assert result.k == 3
+    table = result.table
+    planted = table["customer"].astype(int).map(truth).to_numpy()
+    assert adjusted_rand_score(planted, table["segment"].to_numpy()) > 0.9
+    by_group = {g: table.loc[planted == g, "segment_name"].mode()[0] for g in range(3)}
+    assert by_group[0] == "Champions"
+    assert by_group[1] in {"Needs attention", "At risk", "Can't lose them"}
+    assert by_group[2] in {"Lost", "Hibernating"}
+    champions = next(s for s in result.segments if s.name == "Champions")
+    assert champions.levels == {"recency_days": "low", "frequency": "high", "monetary": "high"}
+    assert "Reward" in champions.description
+    assert result.headline.startswith("450 customers from ")
+    assert ", 2023-01-0" in result.headline and "to 2023-12-3" in result.headline
+
+
+def test_same_seed_same_segments_and_k_is_honoured() -> None:
+    log, _ = planted_log(seed=3)
+    first = segment(log, Options(k=4, seed=7))
+    again = segment(log, Options(k=4, seed=7))
+    assert first.k == 4
+    assert_consistent(first)
+    assert (first.table["segment"].to_numpy() == again.table["segment"].to_numpy()).all()
+    assert [s.name for s in first.segments] == [s.name for s in again.segments]
+
+
+def test_many_segments_still_have_unique_marketer_names() -> None:
+    log, _ = planted_log(seed=4)
+    result = segment(log, Options(k=8))
+    assert result.k == 8
+    assert_consistent(result)
+
+
+def test_descriptions_state_median_recency_orders_and_spend_with_currency() -> None:
+    log, _ = planted_log()
+    log = log.rename(columns={"amount": "amount_eur"})
+    result = segment(log)
+    for seg in result.segments:
+        members = result.table[result.table["segment"] == seg.id]
+        days = f"{members['recency_days'].median():,.0f} days since the last order"
+        assert days in seg.description
+        assert f"{members['frequency'].median():g} order" in seg.description
+        assert "€" in seg.description
+    assert result.details["currency"] == "€"
+
+
+# --- one-time buyers ---------------------------------------------------------------------------
+
+
+def test_when_most_bought_once_they_get_their_own_segments_and_that_is_said() -> None:
+    result = segment(one_time_majority_log())
+    assert_consistent(result)
+    table = result.table
+    once = table["frequency"] == 1
+    names = {s.id: s.name for s in result.segments}
+    one_time_ids = set(table.loc[once, "segment"])
+    # The one-time buyers are split into recent and lapsed, and nobody else is in those segments.
+    assert {names[i] for i in one_time_ids} == {"New customers", "One-time buyers"}
+    assert not table.loc[~once, "segment"].isin(one_time_ids).any()
+    recent = table.loc[once & (table["segment_name"] == "New customers"), "recency_days"]
+    lapsed = table.loc[once & (table["segment_name"] == "One-time buyers"), "recency_days"]
+    assert recent.max() < lapsed.min()
+    # The repeat buyers are segmented further, and the obvious split is called obvious.
+    assert result.k >= 4
+    assert "60% bought only once" in result.headline
+    assert any("bought only once" in w and "obvious" in w for w in result.warnings)
+    assert "bought only once" in result.k_selection.note
+    assert result.k_selection.chosen == result.k
+
+
+def test_when_most_bought_once_and_k_is_given_it_is_the_total() -> None:
+    result = segment(one_time_majority_log(), Options(k=3))
+    assert result.k == 3
+    assert_consistent(result)
+    assert result.k_selection.method == "given"
+
+
+# --- personal data, missing amounts, options --------------------------------------------------
+
+
+def test_email_keys_never_appear_in_any_output() -> None:
+    log, _ = planted_log()
+    log["email"] = pd.array(
+        [f"person{cid}@example.com" for cid in log.pop("customer_id")], dtype="str"
+    )
+    result = segment(log)
+    assert_consistent(result)
+    assert result.table["customer"].str.fullmatch(r"C\d{6}").all()
+    exported = result.table.to_csv() + result.points.to_csv()
+    text = json.dumps(result.to_dict()) + " ".join(result.warnings) + result.headline
+    for output in (exported, text):
+        assert "@" not in output and "example.com" not in output and "person1" not in output
+
+
+def test_without_amounts_segments_use_recency_and_frequency_and_say_so() -> None:
+    log, _ = planted_log()
+    log = log.drop(columns=["amount"])
+    result = segment_orders(log, find_order_columns(log), Options(), "orders.csv")
+    assert_consistent(result)
+    assert result.features == ("recency_days", "frequency")
+    assert result.plot_axes == ("recency_days", "frequency")
+    assert "monetary" not in result.table.columns
+    assert any("no amount column" in w for w in result.warnings)
+    assert all("spent" not in s.description for s in result.segments)
+    assert result.headline.split(": ")[1].startswith(
+        f"{result.k} segments by recency and frequency"
+    )
+
+
+def test_columns_option_restricts_the_measures() -> None:
+    log, _ = planted_log()
+    result = segment(log, Options(columns=("Recency", "monetary"), k=3))
+    assert result.features == ("recency_days", "monetary")
+    with pytest.raises(UnknownColumn, match="recency_days, frequency, monetary"):
+        segment(log, Options(columns=("age",)))
+
+
+def test_refunds_and_cancellations_reach_the_result() -> None:
+    log, _ = planted_log()
+    log["status"] = pd.array(np.where(np.arange(len(log)) % 50 == 0, "cancelled", "paid"), "str")
+    refunds = np.arange(len(log)) % 70 == 1
+    log.loc[refunds, "amount"] = -5.0
+    result = segment(log)
+    assert result.details["cancelled"] == int((np.arange(len(log)) % 50 == 0).sum())
+    assert result.details["refunds"] == int(refunds.sum())
+    assert any("netted against spend" in w and "cancelled" in w for w in result.warnings)
+
+
+# --- picture and the whole path ---------------------------------------------------------------
+
+
+def test_the_picture_shows_recency_against_spend() -> None:
+    log, _ = planted_log()
+    result = segment(log)
+    assert result.plot_axes == ("recency_days", "monetary")
+    png = render_scatter(result)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    ax = build_figure(result).axes[0]
+    assert ax.get_xlabel() == "recency_days" and ax.get_ylabel() == "monetary"
+    assert ax.get_yscale() == ("symlog" if result.plot_log_axes[1] else "linear")
+    legend = [t.get_text() for t in build_figure(result).legends[0].get_texts()]
+    assert all(any(t.startswith(s.name) for t in legend) for s in result.segments)
+
+
+def test_an_order_export_is_segmented_by_rfm_without_being_asked() -> None:
+    log, _ = planted_log()
+    data = log.to_csv(index=False).encode()
+    result = run(data, Options(), filename="orders.csv")
+    assert result.mode == "rfm"
+    assert result.rows == len(log) and result.rows_used == 450
+
+
+def test_forced_rfm_mode_on_columns_without_the_usual_headers() -> None:
+    log, _ = planted_log()
+    log.columns = ["member", "spent", "when"]
+    result = run(log.to_csv(index=False).encode(), Options(mode="rfm"), filename="x.csv")
+    assert result.mode == "rfm" and result.rows_used == 450
+
+
+# --- the real CDNOW file ----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CDNOW.exists(), reason="shared CDNOW data not available")
+def test_cdnow_reference() -> None:
+    df = pd.read_csv(CDNOW)
+    result = segment_orders(df, detect_order_log(df), Options(), "cdnow_orders.csv")
+    assert_consistent(result)
+    assert result.headline.startswith(
+        "23,570 customers from 69,659 orders, 1997-01-01 to 1998-06-30: "
+    )
+    assert (result.rows, result.rows_used, result.rows_dropped) == (69_659, 23_570, 0)
+    assert result.features == ("recency_days", "frequency", "monetary")
+    details = result.details
+    assert (details["orders"], details["customers"]) == (69_659, 23_570)
+    assert (details["first_date"], details["last_date"]) == ("1997-01-01", "1998-06-30")
+    one_timers = int((df.groupby("customer_id").size() == 1).sum())
+    assert one_timers == 11_908
+    # About half bought once: said plainly, and they are one segment of their own.
+    assert "51% bought only once" in result.headline
+    assert any("51% of customers (11,908) bought only once" in w for w in result.warnings)
+    one_time = [s for s in result.segments if s.name == "One-time buyers"]
+    assert len(one_time) == 1 and one_time[0].size == 11_908
+    assert all("$" in s.description for s in result.segments)
+    assert any(s.name == "Champions" for s in result.segments)
+    # Spend is very skewed (a few customers spent thousands): the picture uses a log scale.
+    assert result.plot_log_axes == (False, True) and "log scale" in result.plot_note
+
+
+def test_order_columns_value_is_what_detection_returns() -> None:
+    log, _ = planted_log()
+    assert detect_order_log(log) == OrderColumns(
+        customer="customer_id",
+        date="order_date",
+        amount="amount",
+        quantity=None,
+        order_id=None,
+        status=None,
+    )
