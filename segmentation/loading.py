@@ -252,10 +252,12 @@ def parse_number_column(values: pd.Series, *, decimal_comma: bool = False) -> pd
     non_blank = text.dropna()
     if non_blank.empty:
         return None
-    # The cheap look first: most text columns (names, cities, dates) fail here.
+    # The cheap look first: most text columns (names, cities, dates) fail here. Placeholders
+    # ("-", blanks) say nothing either way, so the sample skips them.
     if len(non_blank) > _NUMBER_SAMPLE:
-        sample = non_blank.iloc[:_NUMBER_SAMPLE]
-        if _parse_numbers(sample, decimal_comma, _NUMBER_SAMPLE_SHARE) is None:
+        head = non_blank.iloc[: 10 * _NUMBER_SAMPLE]
+        sample = head[~head.str.strip().isin(_BLANKS).to_numpy(dtype=bool)].iloc[:_NUMBER_SAMPLE]
+        if len(sample) and _parse_numbers(sample, decimal_comma, _NUMBER_SAMPLE_SHARE) is None:
             return None
     parsed = _parse_numbers(text, decimal_comma, _NUMBER_SHARE)
     if parsed is None:
@@ -612,24 +614,33 @@ def _sample_records(sample: str, delimiter: str, truncated: bool) -> list[list[s
 
 
 def _clean_headers(raw: Sequence[object]) -> list[str]:
-    """Stripped, non-empty, unique headers; otherwise exactly as the user wrote them."""
-    names = []
-    for position, value in enumerate(raw, start=1):
-        name = _header_text(value).strip().strip("\ufeff").strip()
-        names.append(name or f"column_{position}")
-    taken = {name.casefold() for name in names}
+    """Stripped, non-empty, unique headers; otherwise exactly as the user wrote them.
+
+    Uniqueness ignores case, because columns are later asked for case-insensitively. Names
+    the user wrote win over the ones we make up (``column_N``, ``x_2``).
+    """
+    written = [_header_text(value).strip().strip("\ufeff").strip() for value in raw]
+    taken = {name.casefold() for name in written if name}
     seen: set[str] = set()
-    unique = []
-    for name in names:
-        if name.casefold() in seen:
-            suffix = 2
-            while f"{name}_{suffix}".casefold() in taken:
-                suffix += 1
-            name = f"{name}_{suffix}"
-            taken.add(name.casefold())
+    names = []
+    for position, name in enumerate(written, start=1):
+        if not name:
+            name = _unused(f"column_{position}", taken)
+        elif name.casefold() in seen:
+            name = _unused(name, taken)
+        taken.add(name.casefold())
         seen.add(name.casefold())
-        unique.append(name)
-    return unique
+        names.append(name)
+    return names
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    if name.casefold() not in taken:
+        return name
+    suffix = 2
+    while f"{name}_{suffix}".casefold() in taken:
+        suffix += 1
+    return f"{name}_{suffix}"
 
 
 def _header_text(value: object) -> str:
