@@ -9,7 +9,7 @@ import time
 import urllib.parse
 
 from segmentation import demo_csv, run
-from tests.bot.conftest import HttpBot
+from tests.bot.harness import HttpBot
 from tests.bot.slack_server import FakeSlack, message_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from segmentation import run
-from tests.bot.conftest import HttpBot
+from tests.bot.harness import HttpBot
 from tests.bot.slack_server import BOT_USER_ID, FakeSlack, message_text, wait_until
 
 

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 
 from segmentation import demo_csv
-from tests.bot.conftest import HttpAnswer, HttpBot
+from tests.bot.harness import HttpAnswer, HttpBot
 from tests.bot.slack_server import FakeSlack, wait_until
 
 BURST = 30

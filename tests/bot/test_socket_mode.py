@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from segmentation import demo_csv, run
-from tests.bot.conftest import SocketBot
+from tests.bot.harness import SocketBot
 from tests.bot.slack_server import APP_TOKEN, FakeSlack, message_text
 
 

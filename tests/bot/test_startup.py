@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
-from tests.bot.conftest import REPO_ROOT, bot_env
+from tests.bot.harness import REPO_ROOT, bot_env
 from tests.bot.slack_server import FakeSlack, wait_until
 
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "s3cret"}

@@ -1,0 +1,139 @@
+"""The real bot, started in this process against the fake Slack (used by tests and bench)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.app import build_app, build_http_server, build_socket_mode_handler, stop_http_server
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MALL_CUSTOMERS = REPO_ROOT.parent / "shared" / "data" / "mall_customers.csv"
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What the bot answered on the HTTP request itself (the ack)."""
+
+    status: int
+    body: bytes
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        """The text Slack shows for the ack: a JSON ``text`` field or a plain-text body."""
+        try:
+            loaded = json.loads(self.body)
+        except ValueError:
+            return self.body.decode()
+        return str(loaded.get("text", "")) if isinstance(loaded, dict) else self.body.decode()
+
+
+def bot_env(slack: FakeSlack, **overrides: str) -> dict[str, str]:
+    """A clean environment for the bot, pointing at ``slack``."""
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "SEGBOT_WORKERS": "2",
+    }
+    env.update(overrides)
+    return env
+
+
+class HttpBot:
+    """The real bot in HTTP mode (waitress on port 0) in a thread of this process."""
+
+    def __init__(self, slack: FakeSlack, **env: str) -> None:
+        self.slack = slack
+        self.settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
+        self.runtime = Runtime.create(self.settings)
+        self.app = build_app(self.settings, runtime=self.runtime)
+        self.server = build_http_server(self.app, host="127.0.0.1", port=0)
+        self.port = int(self.server.effective_port)  # type: ignore[union-attr]
+        self._thread = threading.Thread(target=self.server.run, daemon=True, name="bot-http")
+        self._thread.start()
+
+    def close(self) -> None:
+        """Let queued jobs finish, then stop serving."""
+        self.runtime.jobs.shutdown(wait=True)
+        stop_http_server(self.server)
+        self._thread.join(10)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
+        """One HTTP request to the bot, timed from send to the complete answer."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        start = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        return HttpAnswer(response.status, data, time.perf_counter() - start)
+
+    def post_signed(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        secret: str = SIGNING_SECRET,
+        extra_headers: dict[str, str] | None = None,
+    ) -> HttpAnswer:
+        """POST /slack/events signed the way Slack signs it."""
+        headers = {"Content-Type": content_type}
+        headers.update(sign(body, int(time.time()) if timestamp is None else timestamp, secret))
+        headers.update(extra_headers or {})
+        return self.request("POST", "/slack/events", body, headers)
+
+    def command(self, text: str, *, channel: str = "C0DATA", key: str = "") -> HttpAnswer:
+        """Send ``/segment {text}`` as Slack does (form-encoded)."""
+        fields = self.slack.command_body(text, channel=channel, key=key)
+        body = urllib.parse.urlencode(fields).encode()
+        return self.post_signed(body, "application/x-www-form-urlencoded")
+
+    def event(self, event: dict[str, Any], *, retry_num: int | None = None) -> HttpAnswer:
+        """Send an Events API callback (JSON), optionally marked as Slack's retry."""
+        body = json.dumps(self.slack.event_body(event)).encode()
+        extra = {}
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post_signed(body, "application/json", extra_headers=extra)
+
+
+class SocketBot:
+    """The real bot in Socket Mode, connected to the fake server's WebSocket endpoint."""
+
+    def __init__(self, slack: FakeSlack, **env: str) -> None:
+        self.slack = slack
+        self.settings = Settings.from_env(
+            bot_env(slack, SLACK_APP_TOKEN=slack.app_token, **env), dotenv_path=None
+        )
+        self.runtime = Runtime.create(self.settings)
+        self.app = build_app(self.settings, runtime=self.runtime)
+        self.handler: SocketModeHandler = build_socket_mode_handler(self.app, self.settings)
+        self.handler.connect()
+        slack.wait_connected()
+
+    def close(self) -> None:
+        """Let queued jobs finish, then disconnect."""
+        self.runtime.jobs.shutdown(wait=True)
+        self.handler.close()
