@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import html
 import io
+import logging
 import time
 import urllib.parse
 
+import pytest
+
+from bot.logs import configure_logging
 from segmentation import demo_csv, run
 from tests.bot.harness import HttpBot
 from tests.bot.slack_server import FakeSlack, message_text
@@ -162,3 +166,21 @@ def test_not_being_in_the_channel_is_explained(http_bot: HttpBot, slack: FakeSla
     http_bot.command("demo k=3")
     reply = slack.wait_calls("response_url")[-1]
     assert "/invite @segbot" in reply.body.decode()
+
+
+def test_debug_logs_never_show_the_token(
+    http_bot: HttpBot, slack: FakeSlack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    configure_logging("DEBUG")
+    try:
+        http_bot.command("demo k=3")
+        _answer_message(slack)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    logged = capfd.readouterr().err
+    assert "chat.postMessage" in logged  # the Web API calls were logged in detail...
+    assert slack.bot_token not in logged  # ...without the token
+    assert "Traceback" not in logged
