@@ -308,6 +308,11 @@ def _date_score(header: object, series: pd.Series, min_share: float) -> float:
     sample = _sample(series)
     if sample.empty:
         return 0.0
+    if not named and is_string_dtype(series):
+        # Most text columns are plainly not dates; a quick look spares the format search.
+        head = sample.iloc[:50].astype(str)
+        if float(head.str.contains(_DATE_LIKE).mean()) < 0.9:
+            return 0.0
     parsed, _ = parse_dates(sample)
     share = float(parsed.notna().mean())
     if share < (min_share if named else max(min_share, 0.95)):
@@ -538,6 +543,10 @@ _OTHER_FORMATS = tuple(
     )
     for t in _TIMES[:3]
 )
+# Something like a date: 2024-03-14, 14/03/24, 14.3.2024, 20240314, 14 Mar 2024, Mar 14.
+_DATE_LIKE = re.compile(
+    r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\s*\d{8}\b|\d{1,2}[ -][A-Za-z]{3}|[A-Za-z]{3}[a-z]* \d{1,2}"
+)
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})([/.\-])(\d{1,2})[/.\-]\d{2,4}")
 _EARLIEST = pd.Timestamp("1900-01-01")
 _LATEST = pd.Timestamp("2100-12-31")
@@ -638,6 +647,9 @@ def _parse_distinct(text: pd.Series) -> tuple[pd.Series, str | None]:
 
     # Try the formats on a sample first and use those that work, most successful first.
     sample = _sample(text, 300)
+    # Skip formats whose separators or parts never occur in the sample: most of the list.
+    seen = set("".join(sample.iloc[:300].tolist()))
+    candidates = tuple(f for f in candidates if _could_match(f, seen))
     hits = [
         (int(_try_format(sample, fmt).notna().sum()), i, fmt) for i, fmt in enumerate(candidates)
     ]
@@ -659,6 +671,16 @@ def _parse_distinct(text: pd.Series) -> tuple[pd.Series, str | None]:
     if note is not None and result.notna().sum() == 0:
         note = None
     return result, note
+
+
+def _could_match(fmt: str, seen: set[str]) -> bool:
+    if fmt == "ISO8601":
+        return "-" in seen or "/" in seen or any(c.isdigit() for c in seen)
+    literal = re.sub(r"%[A-Za-z]", "", fmt)
+    if any(ch not in seen for ch in set(literal) - {" "}):
+        return False
+    has_letters = any(c.isalpha() for c in seen - {"T", "Z"})
+    return has_letters or not any(d in fmt for d in ("%b", "%B", "%p"))
 
 
 def _try_format(text: pd.Series, fmt: str) -> pd.Series:
