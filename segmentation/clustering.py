@@ -16,7 +16,7 @@ from sklearn.metrics import silhouette_score
 from segmentation.errors import InvalidOption, TooFewRows
 from segmentation.result import KSelection
 
-__all__ = ["Fit", "fit_segments", "MIN_ROWS", "K_RANGE"]
+__all__ = ["Fit", "fit_segments", "is_weak", "MIN_ROWS", "K_RANGE", "WEAK_SILHOUETTE"]
 
 MIN_ROWS = 10
 K_RANGE = range(2, 11)
@@ -25,6 +25,11 @@ K_RANGE = range(2, 11)
 SELECTION_ROWS = 10_000
 SILHOUETTE_ROWS = 4_000
 N_INIT = 10
+# Below this silhouette there is no substantial structure (Kaufman & Rousseeuw). A silhouette
+# less than WEAK_MARGIN above what structureless data of the same spread gets is no better:
+# K-means always cuts a blob into tidy-looking pieces.
+WEAK_SILHOUETTE = 0.25
+WEAK_MARGIN = 0.12
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,7 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         idx = np.sort(np.random.default_rng(seed).choice(n, SILHOUETTE_ROWS, replace=False))
         silhouette = _silhouette(Z[idx], labels[idx], None)
 
+    baseline = _baseline_silhouette(Zs, chosen, seed)
     note = _selection_note(method, chosen, scores, elbow, len(Zs), n)
     selection = KSelection(
         method=method,
@@ -154,6 +160,7 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         elbow=elbow,
         sample_size=len(Zs),
         note=note,
+        baseline_silhouette=baseline,
     )
     return Fit(
         labels=labels,
@@ -163,6 +170,26 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         k_selection=selection,
         silhouette=silhouette,
     )
+
+
+def is_weak(fit: Fit) -> bool:
+    """True when the segments are cuts of a continuum rather than clear groups."""
+    baseline = fit.k_selection.baseline_silhouette
+    if fit.silhouette < WEAK_SILHOUETTE:
+        return True
+    return baseline is not None and fit.silhouette - baseline < WEAK_MARGIN
+
+
+def _baseline_silhouette(Z: np.ndarray, k: int, seed: int) -> float | None:
+    """The silhouette of k segments on a Gaussian with the same mean and covariance as ``Z``."""
+    if Z.shape[0] <= k + 1:
+        return None
+    rng = np.random.default_rng(seed + 1)
+    n = min(len(Z), SILHOUETTE_ROWS)
+    cov = np.atleast_2d(np.cov(Z, rowvar=False))
+    reference = rng.multivariate_normal(Z.mean(axis=0), cov, size=n, method="eigh")
+    labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(reference)
+    return _silhouette(reference, labels, None)
 
 
 def find_elbow(inertias: dict[int, float]) -> int | None:

@@ -225,7 +225,7 @@ def describe_segment(
     else:
         character, action = _generic_text(levels)
     numbers = ", ".join(f"{c} {_format_value(v)}" for c, v in centroid.items())
-    character = f"{character} On average: {numbers}."
+    character = f"{character.rstrip('.')} (on average {numbers})."
     sentences = [character, action]
     if profile_text:
         sentences.append(profile_text)

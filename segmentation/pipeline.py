@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation.clustering import Fit, fit_segments
+from segmentation.clustering import WEAK_SILHOUETTE, Fit, fit_segments, is_weak
 from segmentation.describe import (
     describe_segment,
     level_of,
@@ -22,11 +22,7 @@ from segmentation.features import ColumnPlan, plan_columns
 from segmentation.loading import load_table
 from segmentation.result import Options, Segment, SegmentationResult
 
-__all__ = ["run", "segment_customers", "WEAK_SILHOUETTE"]
-
-# Below this best silhouette the customers do not fall into clear groups (Kaufman & Rousseeuw
-# call under 0.25 "no substantial structure").
-WEAK_SILHOUETTE = 0.25
+__all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
 
 
@@ -229,15 +225,17 @@ def _warnings(
             f"{dropped:,} of {rows:,} rows were left out because they had a missing or invalid "
             f"value in {', '.join(features)}."
         )
-    if fit.silhouette < WEAK_SILHOUETTE and fit.k_selection.method == "silhouette":
-        out.append(
-            f"These customers do not fall into clear groups (silhouette {fit.silhouette:.2f}): "
-            "the segments are cuts of a continuum, useful for targeting but not natural types."
+    if is_weak(fit):
+        baseline = fit.k_selection.baseline_silhouette
+        compare = (
+            f", about what customers spread at random would give ({baseline:.2f})"
+            if baseline is not None and fit.silhouette >= WEAK_SILHOUETTE
+            else ""
         )
-    elif fit.silhouette < WEAK_SILHOUETTE:
         out.append(
-            f"With {fit.k} segments the groups overlap a lot (silhouette {fit.silhouette:.2f}): "
-            "they are cuts of a continuum rather than clear types."
+            f"These customers do not fall into clear groups (separation {fit.silhouette:.2f}"
+            f"{compare}): the segments are cuts of a continuum, useful for targeting but not "
+            "natural types."
         )
     if plan.personal:
         out.append(

@@ -53,7 +53,9 @@ class KSelection:
     set k). ``scores`` maps k to the silhouette on the selection sample; ``inertias`` maps k to
     the K-means inertia; ``elbow`` is the elbow of the inertia curve (None when there is no
     clear elbow). ``note`` is a plain sentence on how k was chosen, including any disagreement
-    between silhouette and elbow.
+    between silhouette and elbow. ``baseline_silhouette`` is the silhouette that the same k gets
+    on structureless data with the same spread (a Gaussian with the sample's covariance): a
+    result barely above it is a cut of a continuum, not natural groups.
     """
 
     method: Literal["silhouette", "given"]
@@ -63,6 +65,7 @@ class KSelection:
     elbow: int | None
     sample_size: int
     note: str
+    baseline_silhouette: float | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +147,11 @@ class SegmentationResult:
                 "elbow": self.k_selection.elbow,
                 "sample_size": self.k_selection.sample_size,
                 "note": self.k_selection.note,
+                "baseline_silhouette": (
+                    None
+                    if self.k_selection.baseline_silhouette is None
+                    else round(self.k_selection.baseline_silhouette, 4)
+                ),
             },
             "silhouette": round(self.silhouette, 4),
             "headline": self.headline,

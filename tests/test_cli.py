@@ -70,7 +70,7 @@ def test_k_columns_and_seed_options(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["k"] == 3
-    assert data["features"] == ["Annual Income (k$)", "Age"]
+    assert data["features"] == ["Age", "Annual Income (k$)"]  # the order asked for
 
 
 @pytest.mark.parametrize(
