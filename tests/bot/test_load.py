@@ -67,3 +67,29 @@ def _places(slack: FakeSlack) -> dict[str, int]:
         if match:
             places[call.path] = int(match.group(1))
     return places
+
+
+def test_a_full_queue_asks_people_to_come_back_later(
+    make_http_bot: Callable[..., HttpBot], slack: FakeSlack
+) -> None:
+    bot = make_http_bot(SEGBOT_WORKERS="1", SEGBOT_QUEUE_MAX="1")
+    slack.delay("download", 2.0)
+    file = slack.add_file("big-day.csv", demo_csv(), channel="C0FILES")
+    bot.event(slack.file_share_message_event(file))
+    wait_until(lambda: bot.runtime.jobs.pending >= 1 or None, what="the worker busy")
+
+    waiting = bot.command("demo k=3", key="second")
+    refused = bot.command("demo k=3", key="third")
+    assert waiting.status == 200 and refused.status == 200
+
+    def said(key: str) -> str | None:
+        for call in slack.calls("response_url"):
+            if call.path.endswith("/" + key):
+                return str(json.loads(call.body)["text"])
+        return None
+
+    assert "number 1 in line" in wait_until(lambda: said("second"), what="the place in line")
+    assert "try again in a few minutes" in wait_until(lambda: said("third"), what="the refusal")
+    slack.wait_calls("files.completeUploadExternal", 2, timeout=60)
+    # The refused command never ran: one answer for the file, one for the waiting command.
+    assert len(slack.calls("chat.postMessage")) == 2
