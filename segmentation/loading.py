@@ -259,17 +259,31 @@ def parse_number_column(values: pd.Series, *, decimal_comma: bool = False) -> pd
         sample = head[~head.str.strip().isin(_BLANKS).to_numpy(dtype=bool)].iloc[:_NUMBER_SAMPLE]
         if len(sample) and _parse_numbers(sample, decimal_comma, _NUMBER_SAMPLE_SHARE) is None:
             return None
-    parsed = _parse_numbers(text, decimal_comma, _NUMBER_SHARE)
+    # Hashing pays off unless nearly every value differs (amounts with cents); a big enough
+    # head of the column tells, where 500 values could not (5,000 prices look all distinct).
+    lead = non_blank.iloc[:20_000]
+    repetitive = lead.nunique() < 0.5 * len(lead)
+    parsed = _parse_numbers(text, decimal_comma, _NUMBER_SHARE, deduplicate=repetitive)
     if parsed is None:
         return None
     return pd.Series(parsed, index=values.index, name=values.name, dtype="float64")
 
 
-def _parse_numbers(text: pd.Series, decimal_comma: bool, share: float) -> np.ndarray | None:
+def _parse_numbers(
+    text: pd.Series, decimal_comma: bool, share: float, *, deduplicate: bool = True
+) -> np.ndarray | None:
     """Float values for ``text`` (str Series), or None when it is not a number column."""
-    # Work on the distinct values only: real columns repeat a lot, and every string
-    # operation below is a Python-level loop inside pandas.
-    codes, uniques = pd.factorize(text)
+    if deduplicate:
+        # Work on the distinct values only: real columns repeat a lot, and every string
+        # operation below is a Python-level loop inside pandas.
+        codes, uniques = pd.factorize(text)
+    else:
+        # Nearly all values differ (amounts with cents): hashing them would cost more than
+        # it saves. Every present value is its own "distinct" entry.
+        present = text.notna().to_numpy(dtype=bool)
+        uniques = text[present].to_numpy()
+        codes = np.full(len(text), -1, dtype=np.intp)
+        codes[present] = np.arange(len(uniques))
     if len(uniques) == 0:
         return None
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
