@@ -818,6 +818,7 @@ def _iso_days(days: np.ndarray) -> np.ndarray:
 
 
 _NEVER = np.iinfo(np.int64).max
+_MAX_AMOUNT = 1e12
 
 
 def _first_per_group(groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -895,7 +896,8 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     bad_date = ~no_customer & np.isnat(date_ns)
     bad_amount = np.zeros(n_rows, dtype=bool)
     if amount is not None:
-        bad_amount = ~no_customer & ~bad_date & np.isnan(amount)
+        # Missing, infinite or absurd (beyond a trillion per order) amounts cannot be summed.
+        bad_amount = ~no_customer & ~bad_date & ~(np.abs(amount) <= _MAX_AMOUNT)
     keep = ~(no_customer | bad_date | bad_amount)
     rows_dropped = int(n_rows - keep.sum())
     if rows_dropped:

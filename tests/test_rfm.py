@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.errors import UnknownColumn
+from segmentation.errors import SegmentationError, UnknownColumn
 from segmentation.orders import OrderColumns, detect_order_log, find_order_columns
 from segmentation.pipeline import run
 from segmentation.render import build_figure, render_scatter
@@ -324,3 +326,43 @@ def test_order_columns_value_is_what_detection_returns() -> None:
         order_id=None,
         status=None,
     )
+
+
+# --- any messy order log gives segments or a clear error --------------------------------------
+
+_CUSTOMERS = st.sampled_from(["a", "b", "c", "d@x.com", "D@X.com", "", None, "e", "f", "g", "h"])
+_DATES = st.sampled_from(
+    ["2024-01-01", "2024-02-30", "14/03/2024", "03/14/2024", "2024-03-14T10:00:00+02:00", "x"]
+    + ["", None, "0001-01-01", "20240101", "1.2.2024", "2024-06-30"]
+)
+_AMOUNTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -5.0, 1e308])
+)
+_STATUSES = st.sampled_from(["paid", "cancelled", "refunded", None, "void", "ok"])
+
+
+@st.composite
+def messy_logs(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(0, 60))
+    columns = {
+        "customer": pd.array(draw(st.lists(_CUSTOMERS, min_size=n, max_size=n)), dtype="str"),
+        "order_date": pd.array(draw(st.lists(_DATES, min_size=n, max_size=n)), dtype="str"),
+    }
+    if draw(st.booleans()):
+        columns["amount"] = draw(st.lists(_AMOUNTS, min_size=n, max_size=n))
+    if draw(st.booleans()):
+        columns["status"] = pd.array(draw(st.lists(_STATUSES, min_size=n, max_size=n)), "str")
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messy_logs(), st.sampled_from([None, 2, 3]))
+def test_any_messy_log_gives_segments_or_a_sentence(df: pd.DataFrame, k: int | None) -> None:
+    detect_order_log(df)
+    try:
+        result = segment_orders(df, find_order_columns(df), Options(k=k), "orders.csv")
+    except SegmentationError as error:
+        assert str(error).endswith(".") and "Traceback" not in str(error)
+    else:
+        assert_consistent(result)
+        assert "@" not in result.table.to_csv()
