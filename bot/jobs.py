@@ -47,6 +47,15 @@ class JobPool:
         with self._lock:
             return max(0, self._pending - self.workers)
 
+    @property
+    def full(self) -> bool:
+        """True when a job submitted now would be refused (workers busy, line at its limit)."""
+        with self._lock:
+            waiting = max(0, self._pending - self.workers)
+            return not self._accepting or (
+                self._pending >= self.workers and waiting >= self.queue_max
+            )
+
     def submit(self, job: Callable[[], None], *, name: str = "job") -> tuple[int, Future[None]]:
         """Queue ``job``; return its place in line (0 = running now) and its future.
 

@@ -14,6 +14,7 @@ __all__ = [
     "bad_command_reply",
     "working_text",
     "queue_text",
+    "busy_text",
     "problem_text",
     "failure_text",
     "no_data_file_text",
@@ -128,6 +129,11 @@ def working_text(action: str) -> str:
 def queue_text(place: int) -> str:
     """Where a waiting job is in line."""
     return f"You're number {place} in line; I'll answer here when it's your turn."
+
+
+def busy_text() -> str:
+    """Too many requests are already waiting."""
+    return "I'm busy with many other requests right now; please try again in a few minutes."
 
 
 def problem_text(sentence: str) -> str:

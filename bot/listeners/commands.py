@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot import tasks
-from bot.replies import bad_command_reply, usage_reply, working_text
+from bot.replies import bad_command_reply, busy_text, problem_text, usage_reply, working_text
 from bot.requests import BadCommand, parse_command
 from bot.runtime import Runtime
 
@@ -38,9 +38,14 @@ def handle_segment(
         reply = usage_reply()
         ack(text=reply.text, blocks=reply.blocks)
         return
+    runtime = Runtime.of(context)
+    if runtime.jobs.full:
+        # Say so in the ack itself rather than "working on it" followed by "too busy".
+        ack(text=problem_text(busy_text()))
+        return
     ack(text=working_text(request.action))
     tasks.start_command(
-        Runtime.of(context),
+        runtime,
         client,
         respond,
         request,

@@ -80,7 +80,9 @@ def test_a_full_queue_asks_people_to_come_back_later(
 
     waiting = bot.command("demo k=3", key="second")
     refused = bot.command("demo k=3", key="third")
-    assert waiting.status == 200 and refused.status == 200
+    assert waiting.status == 200 and "Working on" in waiting.text
+    # Told at once, in the ack, instead of "working on it" followed by "too busy".
+    assert refused.status == 200 and "try again in a few minutes" in refused.text
 
     def said(key: str) -> str | None:
         for call in slack.calls("response_url"):
@@ -89,7 +91,7 @@ def test_a_full_queue_asks_people_to_come_back_later(
         return None
 
     assert "number 1 in line" in wait_until(lambda: said("second"), what="the place in line")
-    assert "try again in a few minutes" in wait_until(lambda: said("third"), what="the refusal")
     slack.wait_calls("files.completeUploadExternal", 2, timeout=60)
     # The refused command never ran: one answer for the file, one for the waiting command.
     assert len(slack.calls("chat.postMessage")) == 2
+    assert said("third") is None
