@@ -207,6 +207,28 @@ _ORDER_WORDS = (
     "bill",
     "purchase",
 )
+# "order_status", "order_type", "invoice_count": about an order, but not its id.
+_ORDER_NOT = {
+    "status",
+    "state",
+    "date",
+    "time",
+    "total",
+    "amount",
+    "value",
+    "qty",
+    "quantity",
+    "count",
+    "type",
+    "channel",
+    "source",
+    "method",
+    "note",
+    "notes",
+    "line",
+    "item",
+    "items",
+}
 _STATUS_WORDS = ("status", "state", "fulfillment", "fulfilment", "outcome")
 
 # Order statuses meaning "this purchase did not happen or was undone".
@@ -356,6 +378,8 @@ def _order_id_score(header: object, series: pd.Series) -> float:
     words, compact = _tokens(header)
     if not _has_word(words, compact, _ORDER_WORDS) or _is_fractional(series):
         return 0.0
+    if set(words) & _ORDER_NOT:
+        return 0.0
     if is_datetime64_any_dtype(series) or series.notna().mean() < 0.5:
         return 0.0
     return 2.0 if set(words) & _KEY_WORDS or compact.endswith("id") else 1.0
@@ -398,11 +422,20 @@ def _search(df: pd.DataFrame, *, min_date_share: float) -> dict[str, str | None]
         ("customer", _customer_score),
         ("amount", _amount_score),
         ("quantity", _quantity_score),
-        ("order_id", _order_id_score),
         ("status", _status_score),
+        ("order_id", _order_id_score),
     ):
         found[role] = _best(df, taken, score)
         taken |= {found[role]} - {None}
+    if found["order_id"] is not None and found["customer"] is not None:
+        # Merging rows by a column that is not really an order id would silently merge orders:
+        # a customer has at least as many orders as there are customers with orders.
+        pair = df[[found["customer"], found["order_id"]]]
+        if len(pair) > 2 * _SAMPLE:
+            pair = pair.iloc[:: len(pair) // (2 * _SAMPLE)]
+        pair = pair.dropna()
+        if pair.iloc[:, 1].nunique() < 0.9 * pair.iloc[:, 0].nunique():
+            found["order_id"] = None
     return found
 
 

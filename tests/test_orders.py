@@ -176,6 +176,19 @@ def test_order_date_beats_ship_date_and_order_id_status_quantity_are_found() -> 
     )
 
 
+def test_columns_about_orders_are_not_taken_for_order_ids() -> None:
+    # Merging rows by "order_status" or "order_channel" would merge a customer's orders.
+    df = generated_log()
+    df["order_status"] = pd.array(np.resize(["paid", "shipped"], len(df)), dtype="str")
+    df["order_channel"] = pd.array(np.resize(["web", "shop", "app"], len(df)), dtype="str")
+    df["purchase_ref"] = pd.array(np.resize(["A", "B"], len(df)), dtype="str")
+    cols = detect_order_log(df)
+    assert cols is not None
+    assert cols.order_id is None and cols.status == "order_status"
+    table = build_customer_table(df, cols)
+    assert table.orders_used == len(df)
+
+
 def test_a_us_state_column_is_not_taken_for_an_order_status() -> None:
     df = generated_log()
     df["State"] = pd.array(np.resize(["CA", "NY", "TX"], len(df)), dtype="str")
