@@ -412,6 +412,7 @@ def _is_xlsx(data: bytes, name: str | None) -> bool:
         if data.startswith(signature):
             raise UnreadableFile(sentence)
     if _extension(name) in (".xlsx", ".xlsm"):
+        _reject_non_tables(data[:65536].decode("latin-1"))  # a web page says so first
         raise UnreadableFile(
             f"The file is named {_extension(name)} but is not an Excel workbook inside. "
             "Open it in Excel, save it again as .xlsx or CSV, and share that."
@@ -480,13 +481,15 @@ def _reject_non_tables(text: str) -> None:
 
 def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
     """Parse delimited text with pandas' C engine; returns the raw table and the delimiter."""
-    text = _skip_leading_blank_lines(text)
+    # Lines dropped above the header, so that line numbers in messages match the file.
+    text, skipped = _skip_leading_blank_lines(text)
     delimiter: str | None = None
     hint = _SEPARATOR_HINT.match(text)
     if hint:
         delimiter = hint.group(1)
-        text = _skip_leading_blank_lines(text[hint.end() :])
-    if not text.strip():
+        text, more = _skip_leading_blank_lines(text[hint.end() :])
+        skipped += 1 + more
+    if not text or text.isspace():
         raise UnreadableFile(
             "The file has no header and no rows. Export the table again and share the new file."
         )
@@ -519,23 +522,29 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
         "decimal": "," if delimiter == ";" else ".",
         "engine": "c",
     }
-    table = _parse_csv(payload, delimiter, **options, nrows=limits.max_rows + 1)
+    table = _parse_csv(payload, delimiter, skipped, **options, nrows=limits.max_rows + 1)
     if len(table) > limits.max_rows:
         estimate = max(_count_lines(text) - 1, limits.max_rows + 1)
         raise TooManyRows(
             f"The file has about {estimate:,} rows, more than the limit of {limits.max_rows:,}. "
             "Split it into smaller files or keep only the rows you need, then try again."
         )
-    _restore_text(table, payload, delimiter, options)
+    _restore_text(table, payload, delimiter, skipped, options)
     return table, delimiter
 
 
-def _skip_leading_blank_lines(text: str) -> str:
+def _skip_leading_blank_lines(text: str) -> tuple[str, int]:
+    """The text without blank lines above the header, and how many lines were dropped."""
     blank = _LEADING_BLANK_LINES.match(text)
-    return text[blank.end() :] if blank else text
+    if not blank:
+        return text, 0
+    dropped = blank.group()
+    return text[blank.end() :], dropped.count("\n") + dropped.count("\r") - dropped.count("\r\n")
 
 
-def _parse_csv(payload: bytes, delimiter: str, **options: object) -> pd.DataFrame:
+def _parse_csv(
+    payload: bytes, delimiter: str, skipped_lines: int, **options: object
+) -> pd.DataFrame:
     """``pd.read_csv`` with every complaint about the input turned into a sentence."""
     try:
         with warnings.catch_warnings():
@@ -548,7 +557,7 @@ def _parse_csv(payload: bytes, delimiter: str, **options: object) -> pd.DataFram
             f"{_DELIMITER_NAMES[delimiter]} or a missing quote, or export the file again as CSV."
         ) from exc
     except pd.errors.ParserError as exc:
-        raise UnreadableFile(_explain_parser_error(str(exc), delimiter)) from exc
+        raise UnreadableFile(_explain_parser_error(str(exc), delimiter, skipped_lines)) from exc
     except pd.errors.EmptyDataError as exc:
         raise UnreadableFile(
             "The file has no header and no rows. Export the table again and share the new file."
@@ -559,20 +568,22 @@ def _parse_csv(payload: bytes, delimiter: str, **options: object) -> pd.DataFram
         ) from exc
 
 
-def _explain_parser_error(message: str, delimiter: str) -> str:
+def _explain_parser_error(message: str, delimiter: str, skipped_lines: int) -> str:
     ragged = _RAGGED.search(message)
     if ragged:
-        expected, line, saw = ragged.groups()
+        expected, line, saw = (int(number) for number in ragged.groups())
         return (
-            f"Line {line} has {saw} values but the header has {expected} columns. Check that "
-            f"line for a stray {_DELIMITER_NAMES[delimiter]} or a missing quote, or export the "
-            "file again as CSV."
+            f"Line {line + skipped_lines} has {saw} values but the header has {expected} "
+            f"columns. Check that line for a stray {_DELIMITER_NAMES[delimiter]} or a missing "
+            "quote, or export the file again as CSV."
         )
     unclosed = _UNCLOSED_QUOTE.search(message)
     if unclosed:
+        # pandas counts records from 0 with the header as record 0: record n is line n + 1.
+        line = int(unclosed.group(1)) + 1 + skipped_lines
         return (
-            f'A quoted value in row {unclosed.group(1)} is never closed (a stray ")". Fix that '
-            "row or export the file again as CSV."
+            f'A quoted value that starts on line {line} is never closed (a stray "). Fix that '
+            "line or export the file again as CSV."
         )
     return (
         "I couldn't split the file into rows and columns. Export it again as CSV (or .xlsx) "
@@ -672,7 +683,11 @@ def _is_midnight(value: date) -> bool:
 
 
 def _restore_text(
-    table: pd.DataFrame, payload: bytes, delimiter: str, options: dict[str, object]
+    table: pd.DataFrame,
+    payload: bytes,
+    delimiter: str,
+    skipped_lines: int,
+    options: dict[str, object],
 ) -> None:
     """Re-read, as text, the columns pandas' own number parsing may have got wrong.
 
@@ -699,6 +714,7 @@ def _restore_text(
     raw = _parse_csv(
         payload,
         delimiter,
+        skipped_lines,
         **{**options, "nrows": len(table), "usecols": zero_suspects + comma_suspects, "dtype": str},
     )
     for column in zero_suspects:

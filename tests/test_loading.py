@@ -378,6 +378,8 @@ def test_ragged_row_names_the_line() -> None:
     sentence = unreadable(data)
     assert "Line 3" in sentence and "3 values" in sentence and "2 columns" in sentence
     assert "example.com" not in sentence  # personal data is never echoed
+    # Lines above the header still count, as in the user's text editor.
+    assert "Line 6" in unreadable(b"\n,,\nsep=,\n" + data)
 
 
 def test_first_row_longer_than_the_header_is_not_silently_shifted() -> None:
@@ -387,11 +389,14 @@ def test_first_row_longer_than_the_header_is_not_silently_shifted() -> None:
 
 
 def test_unclosed_quote() -> None:
-    assert "never closed" in unreadable(b'a,b\n1,2\n"3,4\n5,6\n')
+    sentence = unreadable(b'a,b\n1,2\n"3,4\n5,6\n')
+    assert "never closed" in sentence and "line 3" in sentence
 
 
 def test_file_named_xlsx_that_is_not_a_workbook() -> None:
     assert ".xlsx" in unreadable(b"a,b\n1,2\n", filename="customers.xlsx")
+    page = b"<html><head><title>Sign in</title></head></html>"
+    assert "web page" in unreadable(page, filename="customers.xlsx")
 
 
 def test_damaged_workbook(make_xlsx: MakeXlsx) -> None:
