@@ -575,7 +575,7 @@ _OTHER_FORMATS = tuple(
         "%d-%b-%y",
     )
     for t in _TIMES[:3]
-)
+) + ("%a, %d %b %Y %H:%M:%S", "%a, %d %b %Y %H:%M")
 # Something like a date: 2024-03-14, 14/03/24, 14.3.2024, 20240314, 14 Mar 2024, Mar 14.
 _DATE_LIKE = re.compile(
     r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|^\s*\d{8}\b|\d{1,2}[ -][A-Za-z]{3}|[A-Za-z]{3}[a-z]* \d{1,2}"
@@ -615,6 +615,8 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, str | None]:
 
     codes, uniques = pd.factorize(values)
     text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+    # "10:00:00 UTC" and "... GMT" name the zone we convert to anyway.
+    text = text.str.replace(r"\s+(?:UTC|GMT)$", "", regex=True)
     parsed, note = _parse_distinct(text)
     taken = parsed.to_numpy(dtype="datetime64[ns]")
     out = np.where(codes >= 0, taken[np.maximum(codes, 0)], np.datetime64("NaT"))
