@@ -8,10 +8,12 @@ is fitted on all rows, started from the best sample centres, which gives the qua
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances
+from threadpoolctl import threadpool_limits
 
 from segmentation.errors import InvalidOption, TooFewRows
 from segmentation.result import KSelection
@@ -25,6 +27,8 @@ K_RANGE = range(2, 11)
 SELECTION_ROWS = 10_000
 SILHOUETTE_ROWS = 4_000
 N_INIT = 10
+SEARCH_N_INIT = 3
+SMALL_SEARCH_ROWS = 2_000
 # Below this silhouette there is no substantial structure (Kaufman & Rousseeuw). A silhouette
 # less than WEAK_MARGIN above what structureless data of the same spread gets is no better:
 # K-means always cuts a blob into tidy-looking pieces.
@@ -107,33 +111,12 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
     scale[scale == 0] = 1.0
     Z = (X - mean) / scale
 
-    rng = np.random.default_rng(seed)
-    sample_idx = None
-    if n > SELECTION_ROWS:
-        sample_idx = np.sort(rng.choice(n, SELECTION_ROWS, replace=False))
-    Zs = Z if sample_idx is None else Z[sample_idx]
-    sil_n = min(len(Zs), SILHOUETTE_ROWS)
-    sil_idx = np.sort(rng.choice(len(Zs), sil_n, replace=False)) if len(Zs) > sil_n else None
-
-    max_k = min(K_RANGE.stop - 1, distinct, len(Zs) - 1)
-    inertias: dict[int, float] = {1: float(((Zs - Zs.mean(axis=0)) ** 2).sum())}
-    scores: dict[int, float] = {}
-    models: dict[int, KMeans] = {}
-    for kk in range(K_RANGE.start, max_k + 1) if k is None else [k]:
-        model = KMeans(n_clusters=kk, n_init=N_INIT, random_state=seed).fit(Zs)
-        models[kk] = model
-        inertias[kk] = float(model.inertia_)
-        scores[kk] = _silhouette(Zs, model.labels_, sil_idx)
-
-    if k is None:
-        chosen = max(scores, key=lambda kk: (round(scores[kk], 6), -kk))
-        method = "silhouette"
-    else:
-        chosen = k
-        method = "given"
-    elbow = find_elbow(inertias) if k is None else None
-
-    best = models[chosen]
+    # The k search works on a few thousand rows, where OpenMP/BLAS threads cost more in
+    # hand-offs than they save (12x slower when the cores are busy); only the final fit on all
+    # rows uses every core.
+    with threadpool_limits(limits=1):
+        search = _search_k(Z, k, seed, distinct)
+    chosen, Zs, best, sample_idx = search.chosen, search.sample, search.best, search.sample_idx
     if sample_idx is None:
         labels = best.labels_
         centers = best.cluster_centers_
@@ -144,20 +127,21 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         centers = final.cluster_centers_
     labels, centers = _order_by_size(labels, centers)
 
-    if n <= SILHOUETTE_ROWS:
-        silhouette = _silhouette(Z, labels, None)
-    else:
-        idx = np.sort(np.random.default_rng(seed).choice(n, SILHOUETTE_ROWS, replace=False))
-        silhouette = _silhouette(Z[idx], labels[idx], None)
+    with threadpool_limits(limits=1):
+        if n <= SILHOUETTE_ROWS:
+            silhouette = silhouette_from_distances(pairwise_distances(Z), labels)
+        else:
+            idx = np.sort(np.random.default_rng(seed).choice(n, SILHOUETTE_ROWS, replace=False))
+            silhouette = silhouette_from_distances(pairwise_distances(Z[idx]), labels[idx])
+        baseline = _baseline_silhouette(Zs, chosen, seed)
 
-    baseline = _baseline_silhouette(Zs, chosen, seed)
-    note = _selection_note(method, chosen, scores, elbow, len(Zs), n)
+    note = _selection_note(search.method, chosen, search.scores, search.elbow, len(Zs), n)
     selection = KSelection(
-        method=method,
+        method=search.method,
         chosen=chosen,
-        scores=scores,
-        inertias=inertias,
-        elbow=elbow,
+        scores=search.scores,
+        inertias=search.inertias,
+        elbow=search.elbow,
         sample_size=len(Zs),
         note=note,
         baseline_silhouette=baseline,
@@ -169,6 +153,61 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         scale=scale,
         k_selection=selection,
         silhouette=silhouette,
+    )
+
+
+@dataclass(frozen=True)
+class _Search:
+    chosen: int
+    method: Literal["silhouette", "given"]
+    scores: dict[int, float]
+    inertias: dict[int, float]
+    elbow: int | None
+    sample: np.ndarray
+    sample_idx: np.ndarray | None
+    best: KMeans
+
+
+def _search_k(Z: np.ndarray, k: int | None, seed: int, distinct: int) -> _Search:
+    """Fit every candidate k on a fixed-seed sample and score it; return the chosen model."""
+    n = len(Z)
+    rng = np.random.default_rng(seed)
+    sample_idx = None
+    if n > SELECTION_ROWS:
+        sample_idx = np.sort(rng.choice(n, SELECTION_ROWS, replace=False))
+    Zs = Z if sample_idx is None else Z[sample_idx]
+    sil_n = min(len(Zs), SILHOUETTE_ROWS)
+    sil_idx = np.sort(rng.choice(len(Zs), sil_n, replace=False)) if len(Zs) > sil_n else None
+    # One distance matrix serves the silhouette of every candidate k.
+    distances = pairwise_distances(Zs if sil_idx is None else Zs[sil_idx])
+
+    # Small inputs get full n_init for every k (cheap, and exactly the classic analysis); big
+    # ones search with fewer starts and give the chosen k its full n_init below.
+    search_init = N_INIT if len(Zs) <= SMALL_SEARCH_ROWS else SEARCH_N_INIT
+    max_k = min(K_RANGE.stop - 1, distinct, len(Zs) - 1)
+    inertias: dict[int, float] = {1: float(((Zs - Zs.mean(axis=0)) ** 2).sum())}
+    scores: dict[int, float] = {}
+    models: dict[int, KMeans] = {}
+    for kk in range(K_RANGE.start, max_k + 1) if k is None else [k]:
+        model = KMeans(n_clusters=kk, n_init=search_init, random_state=seed).fit(Zs)
+        models[kk] = model
+        inertias[kk] = float(model.inertia_)
+        sil_labels = model.labels_ if sil_idx is None else model.labels_[sil_idx]
+        scores[kk] = silhouette_from_distances(distances, sil_labels)
+
+    chosen = k if k is not None else max(scores, key=lambda kk: (round(scores[kk], 6), -kk))
+    best = models[chosen]
+    if search_init < N_INIT:
+        best = KMeans(n_clusters=chosen, n_init=N_INIT, random_state=seed).fit(Zs)
+    return _Search(
+        chosen=chosen,
+        method="given" if k is not None else "silhouette",
+        scores=scores,
+        inertias=inertias,
+        elbow=find_elbow(inertias) if k is None else None,
+        sample=Zs,
+        sample_idx=sample_idx,
+        best=best,
     )
 
 
@@ -189,7 +228,7 @@ def _baseline_silhouette(Z: np.ndarray, k: int, seed: int) -> float | None:
     cov = np.atleast_2d(np.cov(Z, rowvar=False))
     reference = rng.multivariate_normal(Z.mean(axis=0), cov, size=n, method="eigh")
     labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(reference)
-    return _silhouette(reference, labels, None)
+    return silhouette_from_distances(pairwise_distances(reference), labels)
 
 
 def find_elbow(inertias: dict[int, float]) -> int | None:
@@ -216,12 +255,30 @@ def find_elbow(inertias: dict[int, float]) -> int | None:
     return int(ks[i])
 
 
-def _silhouette(Z: np.ndarray, labels: np.ndarray, idx: np.ndarray | None) -> float:
-    if idx is not None:
-        Z, labels = Z[idx], labels[idx]
+def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette from a square distance matrix, as sklearn's silhouette_score computes it.
+
+    The per-segment distance sums come from one matrix product, so scoring many k on the same
+    rows costs one distance matrix. Rows alone in their segment score 0.
+    """
+    n = len(labels)
+    k = int(labels.max()) + 1
     if len(np.unique(labels)) < 2:
         return 0.0
-    return float(silhouette_score(Z, labels))
+    onehot = np.zeros((n, k))
+    onehot[np.arange(n), labels] = 1.0
+    sums = distances @ onehot
+    counts = onehot.sum(axis=0)
+    own = counts[labels]
+    a = sums[np.arange(n), labels] / np.maximum(own - 1, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = sums / counts
+    means[:, counts == 0] = np.inf
+    means[np.arange(n), labels] = np.inf
+    b = means.min(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)
+    return float(np.nan_to_num(s).mean())
 
 
 def _order_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -196,7 +196,7 @@ def _is_personal(series: pd.Series, header: str) -> bool:
         return True
     if pd.api.types.is_numeric_dtype(series):
         return False
-    sample = series.dropna().astype(str).str.strip()
+    sample = series.dropna().head(2_000).astype(str).str.strip()
     sample = sample[sample != ""].head(500)
     if sample.empty:
         return False
