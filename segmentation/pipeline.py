@@ -20,7 +20,9 @@ from segmentation.describe import (
 from segmentation.errors import InvalidOption
 from segmentation.features import ColumnPlan, plan_columns
 from segmentation.loading import load_table
+from segmentation.orders import detect_order_log, find_order_columns
 from segmentation.result import Options, Segment, SegmentationResult
+from segmentation.rfm import segment_orders
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
@@ -65,15 +67,11 @@ def run(
         table = load_table(source, filename=filename, limits=options.limits)
         name = filename or "upload"
     if options.mode != "customers":
-        try:  # INTEGRATION: order-log support lands in segmentation.orders/rfm (issue 4)
-            from segmentation import orders, rfm
-        except ImportError:
-            return segment_customers(table, options, name)
         if options.mode == "rfm":
-            return rfm.segment_orders(table, orders.find_order_columns(table), options, name)
-        detected = orders.detect_order_log(table)
+            return segment_orders(table, find_order_columns(table), options, name)
+        detected = detect_order_log(table)
         if detected is not None:
-            return rfm.segment_orders(table, detected, options, name)
+            return segment_orders(table, detected, options, name)
     return segment_customers(table, options, name)
 
 
