@@ -18,7 +18,7 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from waitress import wasyncore
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.server import MultiSocketServer, create_server
 
 from bot.config import ConfigError, Settings
 from bot.listeners import register_listeners
@@ -32,7 +32,7 @@ __all__ = [
     "build_wsgi_app",
     "build_http_server",
     "build_socket_mode_handler",
-    "stop_http_server",
+    "HttpServer",
     "main",
 ]
 
@@ -42,6 +42,8 @@ logger = logging.getLogger("bot")
 # when many requests arrive at once.
 LISTENER_THREADS = 16
 HTTP_THREADS = 16
+# How often the HTTP loop checks whether it was asked to stop.
+_STOP_CHECK_S = 0.2
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -108,19 +110,54 @@ def build_wsgi_app(app: App) -> WSGIApp:
     return wsgi
 
 
-def build_http_server(
-    app: App, *, host: str = "0.0.0.0", port: int = 3000
-) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server (multi-threaded) for the app; call ``.run()`` to serve."""
-    return create_server(
-        build_wsgi_app(app),
-        host=host,
-        port=port,
-        threads=HTTP_THREADS,
-        ident="segbot",
-        # Slack retries anything slower than 3 s; do not queue requests behind slow clients.
-        channel_timeout=30,
-    )
+class HttpServer:
+    """waitress serving the app on its own thread pool; ``stop`` works from any thread.
+
+    waitress's own ``run``/``close`` pair races when closed from another thread (the loop may
+    be in ``select`` on a socket being closed), so the loop here is ours: it polls in short
+    slices and does all closing itself when asked to stop.
+    """
+
+    def __init__(self, app: App, *, host: str, port: int) -> None:
+        self._server = create_server(
+            build_wsgi_app(app),
+            host=host,
+            port=port,
+            threads=HTTP_THREADS,
+            ident="segbot",
+            channel_timeout=30,
+        )
+        self._stop = threading.Event()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful with port 0)."""
+        return int(getattr(self._server, "effective_port", 0))
+
+    def serve(self) -> None:
+        """Serve until :meth:`stop` is called."""
+        server = self._server
+        socket_map = server.map if isinstance(server, MultiSocketServer) else server._map
+        try:
+            while socket_map and not self._stop.is_set():
+                wasyncore.loop(
+                    timeout=_STOP_CHECK_S,
+                    map=socket_map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            server.task_dispatcher.shutdown()
+            wasyncore.close_all(socket_map, ignore_all=True)
+
+    def stop(self) -> None:
+        """Ask :meth:`serve` to return (within a fraction of a second)."""
+        self._stop.set()
+
+
+def build_http_server(app: App, *, host: str = "0.0.0.0", port: int = 3000) -> HttpServer:
+    """The app behind waitress (multi-threaded); call ``.serve()`` to serve."""
+    return HttpServer(app, host=host, port=port)
 
 
 def build_socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler:
@@ -133,20 +170,6 @@ def build_socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler
         web_client=app.client,
         logger=logging.getLogger("bot.socket_mode"),
     )
-
-
-def stop_http_server(server: BaseWSGIServer | MultiSocketServer) -> None:
-    """Stop a running waitress server from any thread.
-
-    Closing its sockets from outside the server's own loop races with ``select`` (EBADF), so
-    the close runs inside the loop, woken by waitress's trigger.
-    """
-
-    def close_everything() -> None:
-        server.task_dispatcher.shutdown()
-        wasyncore.close_all(server.map if isinstance(server, MultiSocketServer) else server._map)
-
-    server.trigger.pull_trigger(close_everything)
 
 
 def main() -> int:
@@ -177,10 +200,9 @@ def main() -> int:
                 handler.close()
         else:
             server = build_http_server(app, port=settings.port)
-            port = getattr(server, "effective_port", settings.port)
-            signal.signal(signal.SIGTERM, lambda *_: stop_http_server(server))
-            logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", port)
-            server.run()
+            signal.signal(signal.SIGTERM, lambda *_: server.stop())
+            logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", server.port)
+            server.serve()
         # Platforms send SIGTERM before a restart: answer the jobs already accepted.
         logger.info("segbot is stopping; finishing %s queued job(s)", runtime.jobs.waiting)
         runtime.jobs.shutdown(wait=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import build_app, build_http_server, build_socket_mode_handler, stop_http_server
+from bot.app import build_app, build_http_server, build_socket_mode_handler
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
@@ -61,14 +61,14 @@ class HttpBot:
         self.runtime = Runtime.create(self.settings)
         self.app = build_app(self.settings, runtime=self.runtime)
         self.server = build_http_server(self.app, host="127.0.0.1", port=0)
-        self.port = int(self.server.effective_port)  # type: ignore[union-attr]
-        self._thread = threading.Thread(target=self.server.run, daemon=True, name="bot-http")
+        self.port = self.server.port
+        self._thread = threading.Thread(target=self.server.serve, daemon=True, name="bot-http")
         self._thread.start()
 
     def close(self) -> None:
         """Let queued jobs finish, then stop serving."""
         self.runtime.jobs.shutdown(wait=True)
-        stop_http_server(self.server)
+        self.server.stop()
         self._thread.join(10)
 
     def request(
