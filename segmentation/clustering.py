@@ -111,23 +111,22 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
     scale[scale == 0] = 1.0
     Z = (X - mean) / scale
 
-    # The k search works on a few thousand rows, where OpenMP/BLAS threads cost more in
-    # hand-offs than they save (12x slower when the cores are busy); only the final fit on all
-    # rows uses every core.
+    # One thread: on sample-sized fits OpenMP/BLAS threads cost more in hand-offs than they
+    # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and
+    # on the final fit over a million rows two threads gain under 10%.
     with threadpool_limits(limits=1):
         search = _search_k(Z, k, seed, distinct)
-    chosen, Zs, best, sample_idx = search.chosen, search.sample, search.best, search.sample_idx
-    if sample_idx is None:
-        labels = best.labels_
-        centers = best.cluster_centers_
-    else:
-        final = KMeans(n_clusters=chosen, init=best.cluster_centers_, n_init=1, random_state=seed)
-        final.fit(Z)
-        labels = final.labels_
-        centers = final.cluster_centers_
-    labels, centers = _order_by_size(labels, centers)
+        chosen, Zs, best = search.chosen, search.sample, search.best
+        if search.sample_idx is None:
+            labels, centers = best.labels_, best.cluster_centers_
+        else:
+            final = KMeans(
+                n_clusters=chosen, init=best.cluster_centers_, n_init=1, random_state=seed
+            )
+            final.fit(Z)
+            labels, centers = final.labels_, final.cluster_centers_
+        labels, centers = _order_by_size(labels, centers)
 
-    with threadpool_limits(limits=1):
         if n <= SILHOUETTE_ROWS:
             silhouette = silhouette_from_distances(pairwise_distances(Z), labels)
         else:

@@ -49,19 +49,19 @@ def segment_color(segment_id: int) -> tuple[str, str]:
     return PALETTE[segment_id % len(PALETTE)]
 
 
-def level_of(value: float, column_values: np.ndarray | pd.Series) -> Level:
-    """Low, medium or high: where ``value`` falls among the tertiles of the whole base."""
-    values = np.asarray(column_values, dtype=float)
-    values = values[np.isfinite(values)]
-    low, high = np.quantile(values, [1 / 3, 2 / 3])
-    if low == high:
-        # Many equal values (e.g. most customers ordered once): compare with that value.
-        if value < low - 1e-9:
-            return "low"
-        return "high" if value > high + 1e-9 else "medium"
-    if value < low:
+def level_of(value: float, ranked: np.ndarray) -> Level:
+    """Low, medium or high by the value's mid-rank among the whole base (thirds).
+
+    ``ranked`` is the column's finite values, sorted. Mid-ranks rather than plain tertiles:
+    behaviour columns are full of ties (often half the customers have exactly one order), and
+    "one order" must read as low, not as the medium tertile it ties with.
+    """
+    below = np.searchsorted(ranked, value, side="left")
+    at_or_below = np.searchsorted(ranked, value, side="right")
+    position = (below + at_or_below) / 2 / len(ranked)
+    if position < 1 / 3:
         return "low"
-    return "high" if value > high else "medium"
+    return "high" if position > 2 / 3 else "medium"
 
 
 _NOUNS: tuple[tuple[frozenset[str], str], ...] = (

@@ -136,9 +136,9 @@ def _describe(
     features = list(values.columns)
     n = len(values)
     centroids = values.groupby(fit.labels).mean()
+    ranked = {c: np.sort(values[c].to_numpy()) for c in features}
     levels = [
-        {c: level_of(float(centroids.at[i, c]), values[c].to_numpy()) for c in features}
-        for i in range(fit.k)
+        {c: level_of(float(centroids.at[i, c]), ranked[c]) for c in features} for i in range(fit.k)
     ]
     distinct = [{c: float(fit.centers[i, j]) for j, c in enumerate(features)} for i in range(fit.k)]
     names = name_segments(levels, distinct)

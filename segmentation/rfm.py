@@ -16,7 +16,7 @@ from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from segmentation.clustering import K_RANGE, MIN_ROWS, fit_segments
-from segmentation.describe import profile_segment, segment_color
+from segmentation.describe import level_of, profile_segment, segment_color
 from segmentation.errors import InvalidOption, UnknownColumn
 from segmentation.orders import CustomerTable, OrderColumns, build_customer_table, format_money
 from segmentation.result import KSelection, Level, Options, Segment, SegmentationResult
@@ -393,11 +393,11 @@ def _describe(
     all_levels: list[dict[str, Level]] = []
     tenure_levels: list[Level] = []
     for i in range(k):
-        lv = {c: _level(float(medians.at[i, c]), ranked[c]) for c in medians.columns}
+        lv = {c: level_of(float(medians.at[i, c]), ranked[c]) for c in medians.columns}
         all_levels.append(lv)
         levels.append({c: lv[c] for c in features})
         tenure_median = float(np.median(tenure[labels == i]))
-        tenure_levels.append(_level(tenure_median, ranked["tenure_days"]))
+        tenure_levels.append(level_of(tenure_median, ranked["tenure_days"]))
     names = [
         grouping.one_time_groups.get(i) or _rfm_name(all_levels[i], tenure_levels[i])
         for i in range(k)
@@ -426,20 +426,6 @@ def _describe(
             )
         )
     return segments
-
-
-def _level(value: float, ranked: np.ndarray) -> Level:
-    """Low, medium or high by the value's mid-rank among all customers (thirds).
-
-    Mid-ranks, not plain tertiles: RFM measures are full of ties (often half the customers have
-    exactly one order), and "one order" must read as low, not as the medium tertile it ties with.
-    """
-    below = np.searchsorted(ranked, value, side="left")
-    at_or_below = np.searchsorted(ranked, value, side="right")
-    position = (below + at_or_below) / 2 / len(ranked)
-    if position < 1 / 3:
-        return "low"
-    return "high" if position > 2 / 3 else "medium"
 
 
 def _rfm_name(levels: dict[str, Level], tenure_level: Level) -> str:
