@@ -890,6 +890,18 @@ def _excel_column(cells: pd.Series) -> pd.Series:
 # --- shared clean-up -------------------------------------------------------------------
 
 
+_SYMBOLS = {"€": "€", "$": "$", "£": "£", "¥": "¥", "₹": "₹", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def _currency_symbol(values: pd.Series) -> str | None:
+    """The currency written in a money column's first values, when they all agree."""
+    head = values.dropna().head(200).astype(str).str.upper()
+    found = {
+        shown for code, shown in _SYMBOLS.items() if head.str.contains(code, regex=False).any()
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def _tidy(table: pd.DataFrame, *, decimal_comma: bool) -> pd.DataFrame:
     """Numbers from text, stripped text, extra fields checked, blank rows/columns dropped."""
     for column in table.columns:
@@ -898,6 +910,10 @@ def _tidy(table: pd.DataFrame, *, decimal_comma: bool) -> pd.DataFrame:
             # Numbers first: they ignore surrounding blanks, so only text pays for stripping.
             numbers = parse_number_column(values, decimal_comma=decimal_comma)
             if numbers is not None:
+                symbol = _currency_symbol(values)
+                if symbol:
+                    # The number keeps no symbol; texts about money ("$340 refunded") need it.
+                    table.attrs.setdefault("currency", {})[str(column)] = symbol
                 table[column] = numbers
             else:
                 stripped = values.astype("str").str.strip()
