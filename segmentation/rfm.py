@@ -9,13 +9,15 @@ on the repeat buyers, where the useful differences are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from segmentation.clustering import K_RANGE, MIN_ROWS, fit_segments
+from segmentation.clustering import K_RANGE, MIN_ROWS, Fit, fit_segments
 from segmentation.describe import level_of, profile_segment, segment_color
 from segmentation.errors import InvalidOption, UnknownColumn
 from segmentation.orders import CustomerTable, OrderColumns, build_customer_table, format_money
@@ -36,6 +38,13 @@ _MIN_SPLIT_SHARE = 0.05
 _SKEWED = 1.0
 _SILHOUETTE_ROWS = 4_000
 _MAX_SEGMENTS = K_RANGE.stop - 1
+# When k is not given, RFM segments are chosen among 3 to 8: two segments only split good from
+# bad customers, which every marketer knows already (and the silhouette favours two on skewed
+# data), while more than eight are more campaigns than a team runs. Below this many customers
+# to cluster the plain 2..10 search is kept, since small files rarely hold three real groups.
+_FEWEST_USEFUL = 3
+_MOST_USEFUL = 8
+_MIN_CHOICE_ROWS = 200
 
 _NOUNS = {"recency_days": "recency", "frequency": "orders", "monetary": "spend"}
 _ALIASES = {
@@ -272,6 +281,83 @@ def _transform(raw: np.ndarray, features: tuple[str, ...]) -> tuple[np.ndarray, 
     return X, tuple(scaled)
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """A fit of one group of customers, with how its number of segments was chosen."""
+
+    fit: Fit
+    method: Literal["silhouette", "given"]
+    scores: dict[int, float]  # the candidates only, keyed by segments within the group
+    inertias: dict[int, float]
+    elbow: int | None
+    sample_size: int
+    floor: int  # the fewest segments that were a candidate
+    coarser: tuple[int, float] | None  # a smaller k that scored better but was below the floor
+
+
+def _fit_choosing_k(X: np.ndarray, k: int | None, seed: int, most: int) -> _Choice:
+    """Fit ``X`` into ``k`` segments, or choose k by silhouette among the useful candidates.
+
+    ``fit_segments`` scores every k in 2..10; the choice is then limited to 3..8 (at most
+    ``most``) when there are enough customers, and refitted when that moves it.
+    """
+    fit = fit_segments(X, k=k, seed=seed)
+    sel = fit.k_selection
+    if k is not None:
+        return _Choice(fit, "given", sel.scores, sel.inertias, None, sel.sample_size, k, None)
+    floor = _FEWEST_USEFUL if len(X) >= _MIN_CHOICE_ROWS else K_RANGE.start
+    top = min(most, _MOST_USEFUL) if len(X) >= _MIN_CHOICE_ROWS else most
+    candidates = {kk: v for kk, v in sel.scores.items() if floor <= kk <= top}
+    if not candidates:
+        # Too few distinct customers for three segments: take what the data allows.
+        floor = K_RANGE.start
+        candidates = {kk: v for kk, v in sel.scores.items() if kk <= most}
+    chosen = max(candidates, key=lambda kk: (round(candidates[kk], 6), -kk))
+    if chosen != fit.k:
+        fit = fit_segments(X, k=chosen, seed=seed)
+    below = {kk: v for kk, v in sel.scores.items() if kk < floor}
+    coarser = None
+    if below:
+        best_below = max(below, key=lambda kk: below[kk])
+        if below[best_below] > candidates[chosen]:
+            coarser = (best_below, below[best_below])
+    return _Choice(
+        fit, "silhouette", candidates, sel.inertias, sel.elbow, sel.sample_size, floor, coarser
+    )
+
+
+def _choice_note(choice: _Choice, who: str, offset: int) -> str:
+    """How k was chosen, in totals (``offset`` segments are set apart before clustering)."""
+    fit = choice.fit
+    if choice.method == "given":
+        return ""
+    lo, hi = min(choice.scores), max(choice.scores)
+    tried = f"{lo} to {hi}" if lo < hi else f"{lo}"
+    text = f"I tried {tried} segments for {who}"
+    if offset:
+        text += f" ({lo + offset} to {hi + offset} in all)" if lo < hi else ""
+    text += f" and {fit.k} separated them best (silhouette {choice.scores[fit.k]:.2f})"
+    if offset:
+        text += f", {fit.k + offset} segments in all"
+    text += "."
+    if choice.floor >= _FEWEST_USEFUL:
+        text += (
+            f" RFM segments need at least {_FEWEST_USEFUL} groups to be actionable: two only "
+            "split good from poor customers"
+        )
+        if choice.coarser is not None:
+            kk, score = choice.coarser
+            text += f", although {kk} would score higher (silhouette {score:.2f})"
+        text += "."
+    if choice.elbow is None:
+        text += " The inertia curve has no clear elbow to compare with."
+    elif choice.elbow == fit.k:
+        text += f" The elbow of the inertia curve agrees: {choice.elbow}."
+    else:
+        text += f" The elbow of the inertia curve is at {choice.elbow}."
+    return text
+
+
 def _group(
     X: np.ndarray,
     one_time: np.ndarray,
@@ -292,8 +378,24 @@ def _group(
         and (k is None or k >= 3)
     )
     if not set_apart:
-        fit = fit_segments(X, k=k, seed=options.seed)
-        return _Grouping(fit.labels, fit.k_selection, {}, None)
+        choice = _fit_choosing_k(X, k, options.seed, _MAX_SEGMENTS)
+        where = (
+            f"a sample of {choice.sample_size:,} customers"
+            if choice.sample_size < n
+            else f"the {n:,} customers"
+        )
+        note = _choice_note(choice, where, 0) or f"You asked for {choice.fit.k} segments."
+        selection = KSelection(
+            method=choice.method,
+            chosen=choice.fit.k,
+            scores=choice.scores,
+            inertias=choice.inertias,
+            elbow=choice.elbow,
+            sample_size=choice.sample_size,
+            note=note,
+            baseline_silhouette=choice.fit.k_selection.baseline_silhouette,
+        )
+        return _Grouping(choice.fit.labels, selection, {}, None)
 
     # One-time buyers: recent ones are new customers to nurture, the others lapsed; split them
     # only when both parts are big enough to act on.
@@ -306,10 +408,9 @@ def _group(
         groups = 1
     repeat_k = None if k is None else k - groups
 
-    fit = fit_segments(X[repeat], k=repeat_k, seed=options.seed)
-    if fit.k + groups > _MAX_SEGMENTS:
-        # Keep the total within the palette and the range people are offered.
-        fit = fit_segments(X[repeat], k=_MAX_SEGMENTS - groups, seed=options.seed)
+    # The total stays within the palette and the range people are offered.
+    choice = _fit_choosing_k(X[repeat], repeat_k, options.seed, _MAX_SEGMENTS - groups)
+    fit = choice.fit
 
     provisional = np.empty(n, dtype=np.int64)
     provisional[repeat] = fit.labels + groups
@@ -330,33 +431,36 @@ def _group(
     labels = remap[provisional]
     one_time_groups = {int(remap[i]): name for i, name in fixed_names.items()}
 
-    sel = fit.k_selection
     total = fit.k + groups
+    repeat_count = int(repeat.sum())
     apart = "one segment" if groups == 1 else "two segments (recent and lapsed)"
     note = f"{one_time.mean():.0%} of customers bought only once; they form {apart} of their own. "
-    if sel.method == "given":
+    if choice.method == "given":
         note += f"You asked for {total} segments, so the repeat buyers were split into {fit.k}."
     else:
         where = (
-            f"a sample of {sel.sample_size:,} repeat buyers"
-            if sel.sample_size < int(repeat.sum())
-            else f"the {int(repeat.sum()):,} repeat buyers"
+            f"a sample of {choice.sample_size:,} of the {repeat_count:,} repeat buyers"
+            if choice.sample_size < repeat_count
+            else f"the {repeat_count:,} repeat buyers"
         )
-        note += (
-            f"I tried 2 to {max(sel.scores)} segments on {where} and {fit.k} separated them best "
-            f"(silhouette {sel.scores.get(fit.k, float('nan')):.2f}), {total} segments in all."
-        )
-        if sel.elbow is not None and sel.elbow != fit.k:
-            note += f" The elbow of the inertia curve is at {sel.elbow} for the repeat buyers."
+        note += _choice_note(choice, where, groups)
     selection = KSelection(
-        method=sel.method,
+        method=choice.method,
         chosen=total,
-        # Keyed by the total number of segments, one-time groups included.
-        scores={kk + groups: v for kk, v in sel.scores.items()},
-        inertias={kk + groups: v for kk, v in sel.inertias.items()},
-        elbow=None if sel.elbow is None else sel.elbow + groups,
-        sample_size=sel.sample_size,
+        # Keyed by the total number of segments, one-time groups included, and never more
+        # than are offered.
+        scores={kk + groups: v for kk, v in choice.scores.items() if kk + groups <= _MAX_SEGMENTS},
+        inertias={
+            kk + groups: v for kk, v in choice.inertias.items() if kk + groups <= _MAX_SEGMENTS
+        },
+        elbow=(
+            choice.elbow + groups
+            if choice.elbow is not None and choice.elbow + groups <= _MAX_SEGMENTS
+            else None
+        ),
+        sample_size=choice.sample_size,
         note=note,
+        baseline_silhouette=fit.k_selection.baseline_silhouette,
     )
     return _Grouping(labels, selection, one_time_groups, fit.k)
 
@@ -386,22 +490,34 @@ def _describe(
     sizes = np.bincount(labels, minlength=k)
     medians = customers.groupby(labels)[list(RFM_FEATURES[: 3 if table.has_amount else 2])]
     medians = medians.median()
-    tenure = customers["tenure_days"].to_numpy()
-    ranked = {c: np.sort(customers[c].to_numpy(dtype=np.float64)) for c in medians.columns}
-    ranked["tenure_days"] = np.sort(customers["tenure_days"].to_numpy(dtype=np.float64))
+    measured = [*medians.columns, "tenure_days"]
+    # When one-time buyers are set apart, the repeat buyers' segments are measured among the
+    # repeat buyers: against everyone, any second order reads as "high" frequency and the
+    # one-time buyers' old orders make a long silence look "medium".
+    one_time_ids = list(grouping.one_time_groups)
+    repeat_rows = ~np.isin(labels, one_time_ids)
+    everyone = {c: np.sort(customers[c].to_numpy(dtype=np.float64)) for c in measured}
+    among_repeat = (
+        {c: np.sort(customers.loc[repeat_rows, c].to_numpy(dtype=np.float64)) for c in measured}
+        if one_time_ids
+        else everyone
+    )
+    tenure_medians = customers.groupby(labels)["tenure_days"].median()
     levels: list[dict[str, Level]] = []
-    all_levels: list[dict[str, Level]] = []
-    tenure_levels: list[Level] = []
+    primary: list[str] = []
+    positions: list[tuple[float, float]] = []
+    tenure_low: list[bool] = []
     for i in range(k):
+        ranked = everyone if i in grouping.one_time_groups else among_repeat
         lv = {c: level_of(float(medians.at[i, c]), ranked[c]) for c in medians.columns}
-        all_levels.append(lv)
         levels.append({c: lv[c] for c in features})
-        tenure_median = float(np.median(tenure[labels == i]))
-        tenure_levels.append(level_of(tenure_median, ranked["tenure_days"]))
-    names = [
-        grouping.one_time_groups.get(i) or _rfm_name(all_levels[i], tenure_levels[i])
-        for i in range(k)
-    ]
+        tenure_level = level_of(float(tenure_medians.at[i]), ranked["tenure_days"])
+        tenure_low.append(tenure_level == "low")
+        primary.append(grouping.one_time_groups.get(i) or _rfm_name(lv, tenure_level))
+        pos = {c: _position(float(medians.at[i, c]), ranked[c]) for c in medians.columns}
+        value = float(np.mean([pos[c] for c in ("frequency", "monetary") if c in pos]))
+        positions.append((1.0 - pos["recency_days"], value))
+    names = _assign_names(primary, positions, tenure_low, grouping.one_time_groups)
     names = _unique_names(names, medians, customers)
     profiled = [c for c in ("avg_order_value", "tenure_days", "items") if c in customers.columns]
 
@@ -451,6 +567,78 @@ def _rfm_name(levels: dict[str, Level], tenure_level: Level) -> str:
     if value >= 2:
         return "At risk"
     return "Hibernating" if value >= 1.5 else "Lost"
+
+
+# Where each name sits, as (recency, value) mid-rank positions from 0 (worst) to 1 (best):
+# recency is 1 for the most recent, value averages the positions of orders and spend. These
+# follow the usual RFM grid (R against FM scores) that Klaviyo-style segment maps draw.
+_PROTOTYPES: dict[str, tuple[float, float]] = {
+    "Champions": (0.85, 0.85),
+    "Loyal": (0.6, 0.7),
+    "Promising": (0.8, 0.4),
+    "New customers": (0.9, 0.15),
+    "Needs attention": (0.5, 0.5),
+    "About to sleep": (0.5, 0.2),
+    "At risk": (0.2, 0.6),
+    "Can't lose them": (0.15, 0.9),
+    "Hibernating": (0.2, 0.35),
+    "Lost": (0.1, 0.1),
+}
+# A segment may take another name than its levels give only when that name's place is this
+# close to the segment's own (a third of the scale, one level): a near neighbour, never a leap.
+_NAME_REACH = 1 / 3
+# What taking a neighbour's name costs on top of the squared distance: enough that a segment
+# keeps its own name when it is free, small enough that distances decide who moves.
+_BORROW_COST = 0.1
+
+
+def _position(value: float, ranked: np.ndarray) -> float:
+    """The value's mid-rank position among ``ranked`` (0..1), as :func:`level_of` measures it."""
+    below = np.searchsorted(ranked, value, side="left")
+    at_or_below = np.searchsorted(ranked, value, side="right")
+    return float((below + at_or_below) / 2 / len(ranked))
+
+
+def _assign_names(
+    primary: list[str],
+    positions: list[tuple[float, float]],
+    tenure_low: list[bool],
+    fixed: dict[int, str],
+) -> list[str]:
+    """One marketer name per segment, each name used once where the levels allow it.
+
+    An assignment of least cost (Hungarian method): a segment's own name (from its levels)
+    costs its squared distance to the name's place; a neighbouring name within reach costs a
+    little more (a champion-like group with fewer orders becomes "Loyal", and a Loyal group may
+    move on to "Promising" to make room); keeping the own name although another segment holds
+    it costs more than any neighbour, so ``_unique_names`` qualifies names only as a last
+    resort.
+    """
+    free = [i for i in range(len(primary)) if i not in fixed]
+    names = [n for n in _PROTOTYPES if n not in fixed.values()]
+    if not free:
+        return [fixed[i] for i in range(len(primary))]
+    impossible = 1e6
+    # Columns: the free names, then one "keep the own name anyway" column per segment.
+    cost = np.full((len(free), len(names) + len(free)), impossible)
+    for row, i in enumerate(free):
+        r, v = positions[i]
+        for col, name in enumerate(names):
+            pr, pv = _PROTOTYPES[name]
+            distance = float(np.hypot(r - pr, v - pv))
+            # Squared distances keep the order: of two segments, the better one gets the
+            # better of two names.
+            if name == primary[i]:
+                cost[row, col] = distance**2
+            elif distance <= _NAME_REACH and (name != "New customers" or tenure_low[i]):
+                cost[row, col] = _BORROW_COST + distance**2
+        cost[row, len(names) + row] = 3.0
+    rows, cols = linear_sum_assignment(cost)
+    out = [fixed.get(i, primary[i]) for i in range(len(primary))]
+    for row, col in zip(rows, cols, strict=True):
+        if col < len(names):
+            out[free[row]] = names[col]
+    return out
 
 
 def _unique_names(names: list[str], medians: pd.DataFrame, customers: pd.DataFrame) -> list[str]:
@@ -520,7 +708,8 @@ def _one_time_warnings(
     return [
         f"{who}. Setting them apart from repeat buyers is obvious, not an insight, so they form "
         f"{_quote_list(apart)} and the {repeat_count:,} repeat buyers are split into "
-        f"{grouping.repeat_k} segments by recency, frequency and spend."
+        f"{grouping.repeat_k} segments by recency, frequency and spend, whose levels (low, "
+        "medium, high) are measured among the repeat buyers."
     ]
 
 
