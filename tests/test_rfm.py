@@ -112,6 +112,14 @@ def assert_consistent(result: SegmentationResult) -> None:
     labelled = result.table["segment_name"].to_numpy()
     assert (labelled == np.array(names, dtype=object)[result.table["segment"]]).all()
     assert {s.color for s in result.segments}.__len__() == result.k
+    # The scores are keyed by the total number of segments, as the note counts them.
+    selection = result.k_selection
+    assert selection.chosen == result.k
+    assert set(selection.scores) <= set(range(2, 11)), selection.scores
+    if selection.method == "silhouette":
+        assert max(selection.scores, key=selection.scores.__getitem__) == result.k
+        if len(selection.scores) > 1:
+            assert f"{min(selection.scores)} to {max(selection.scores)}" in selection.note
     json.dumps(result.to_dict())
     for seg in result.segments:
         assert re.search(r"\d days? since the last order", seg.description)
@@ -203,6 +211,82 @@ def test_when_most_bought_once_and_k_is_given_it_is_the_total() -> None:
     assert result.k == 3
     assert_consistent(result)
     assert result.k_selection.method == "given"
+
+
+def test_repeat_buyers_levels_are_measured_among_repeat_buyers() -> None:
+    result = segment(one_time_majority_log())
+    table = result.table
+    # The planted occasional repeat buyers (2-4 orders, none in the last five months) are the
+    # weakest of the repeat buyers: low orders and long gone among them, although against all
+    # customers (60% with one order) any second order would read as "high".
+    occasional = table["customer"].astype(int).between(3001, 3200)
+    name = table.loc[occasional, "segment_name"].mode()[0]
+    seg = next(s for s in result.segments if s.name == name)
+    assert seg.levels["frequency"] == "low" and seg.levels["recency_days"] == "high"
+    assert name in {"At risk", "Hibernating", "Lost", "About to sleep"}
+    assert any("measured among the repeat buyers" in w for w in result.warnings)
+
+
+def test_enough_customers_get_at_least_three_segments_and_the_note_says_why() -> None:
+    # Two plain behaviours: a silhouette alone would stop at "good against poor customers".
+    rng = np.random.default_rng(5)
+    log = pd.concat(
+        [
+            _orders(rng, 1, 250, (8, 14), (300, 364), 80.0),
+            _orders(rng, 1001, 250, (2, 3), (0, 120), 20.0),
+        ],
+        ignore_index=True,
+    )
+    log["order_date"] = pd.array(
+        (START + log.pop("day").to_numpy().astype("timedelta64[D]")).astype(str), dtype="str"
+    )
+    result = segment(log)
+    assert_consistent(result)
+    assert 3 <= result.k <= 8
+    assert min(result.k_selection.scores) == 3
+    assert "at least 3 groups to be actionable" in result.k_selection.note
+
+
+def test_a_small_file_may_still_have_two_segments() -> None:
+    rng = np.random.default_rng(6)
+    log = pd.concat(
+        [
+            _orders(rng, 1, 40, (8, 14), (300, 364), 80.0),
+            _orders(rng, 1001, 40, (2, 3), (0, 120), 20.0),
+        ],
+        ignore_index=True,
+    )
+    log["order_date"] = pd.array(
+        (START + log.pop("day").to_numpy().astype("timedelta64[D]")).astype(str), dtype="str"
+    )
+    result = segment(log)
+    assert_consistent(result)
+    assert result.k == 2 and min(result.k_selection.scores) == 2
+
+
+def test_two_champion_like_groups_get_two_marketer_names_not_qualifiers() -> None:
+    rng = np.random.default_rng(7)
+    log = pd.concat(
+        [
+            _orders(rng, 1, 150, (14, 18), (340, 364), 120.0),  # the very best
+            _orders(rng, 1001, 150, (7, 9), (320, 364), 70.0),  # recent, a little less
+            _orders(rng, 2001, 150, (3, 5), (100, 200), 40.0),
+            _orders(rng, 3001, 150, (1, 2), (0, 60), 15.0),
+        ],
+        ignore_index=True,
+    )
+    log["order_date"] = pd.array(
+        (START + log.pop("day").to_numpy().astype("timedelta64[D]")).astype(str), dtype="str"
+    )
+    result = segment(log, Options(k=4))
+    assert_consistent(result)
+    names = [s.name for s in result.segments]
+    assert not any("(" in n for n in names), names
+    table = result.table
+    best = table.loc[table["customer"].astype(int) <= 150, "segment_name"].mode()[0]
+    second = table.loc[table["customer"].astype(int).between(1001, 1150), "segment_name"]
+    assert best == "Champions"
+    assert second.mode()[0] in {"Loyal", "Promising"}
 
 
 # --- personal data, missing amounts, options --------------------------------------------------
@@ -312,6 +396,24 @@ def test_cdnow_reference() -> None:
     assert len(one_time) == 1 and one_time[0].size == 11_908
     assert all("$" in s.description for s in result.segments)
     assert any(s.name == "Champions" for s in result.segments)
+    # Enough segments to act on, each with its own marketer name, no "(more orders)" tags.
+    names = [s.name for s in result.segments]
+    assert result.k >= 4 and len(set(names)) == len(names)
+    assert not any("(" in n for n in names), names
+    assert "at least 3 groups to be actionable" in result.k_selection.note
+    assert set(result.k_selection.scores) <= set(range(2, 11))
+    # Repeat buyers who have not ordered for about a year are called what they are.
+    table = result.table
+    lapsed_names = {"At risk", "Hibernating", "Lost", "Can't lose them"}
+    lapsed = [s for s in result.segments if s.name in lapsed_names]
+    assert lapsed, names
+    for seg in lapsed:
+        members = table[table["segment"] == seg.id]
+        assert (members["frequency"] >= 2).all() and seg.centroid["recency_days"] > 300
+        assert seg.levels["recency_days"] == "high"
+    for seg in result.segments:
+        if seg.centroid["recency_days"] > 300 and seg.name != "One-time buyers":
+            assert seg.name in lapsed_names, (seg.name, seg.centroid)
     # Spend is very skewed (a few customers spent thousands): the picture uses a log scale.
     assert result.plot_log_axes == (False, True) and "log scale" in result.plot_note
 
