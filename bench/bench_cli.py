@@ -24,14 +24,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from segmentation.loading import load_table
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import generate_customers
 from segmentation.clustering import fit_segments
 from segmentation.export import export_csv
-from segmentation.pipeline import segment_customers
+from segmentation.loading import load_table
+from segmentation.pipeline import run
 from segmentation.render import render_scatter
 from segmentation.result import Limits, Options
 
@@ -66,8 +66,8 @@ def ours(path: Path, out: Path) -> tuple[float, dict[str, float], np.ndarray]:
     stages: dict[str, float] = {}
     with timed(stages, "load"):
         table = load_table(path, limits=Limits())
-    with timed(stages, "choose k + fit + describe"):
-        result = segment_customers(table, Options(), path.name)
+    with timed(stages, "detect + choose k + fit + describe"):
+        result = run(table, Options(), filename=path.name)
     with timed(stages, "render"):
         render_scatter(result)
     with timed(stages, "export"):

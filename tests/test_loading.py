@@ -614,5 +614,5 @@ def test_the_currency_of_a_money_column_is_remembered() -> None:
     table = load_table('name,spend,visits\nA,"€1,200",3\nB,€15,5\nC,"€2,500.50",1\n'.encode())
     assert table["spend"].tolist() == [1200.0, 15.0, 2500.5]
     assert table.attrs["currency"] == {"spend": "€"}
-    mixed = load_table(b'spend\n$12\n\xc2\xa315\n$3\n')
+    mixed = load_table(b"spend\n$12\n\xc2\xa315\n$3\n")
     assert "currency" not in mixed.attrs
