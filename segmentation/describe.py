@@ -256,7 +256,7 @@ def _and(words: list[str]) -> str:
 
 
 def _format_value(value: float) -> str:
-    if abs(value) >= 100:
+    if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
