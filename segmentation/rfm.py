@@ -698,10 +698,16 @@ def _one_time_warnings(
                 "Every customer bought only once, so the number of orders separates no one; the "
                 "segments differ by recency and spend only."
             ]
+        repeat_count = len(labels) - one_count
+        why = (
+            f"with only {len(segments)} segments asked for they are not set apart (ask for 3 or "
+            "more to see the repeat buyers split further)"
+            if repeat_count >= _MIN_REPEAT_BUYERS
+            else "and too few bought again to segment the repeat buyers on their own"
+        )
         return [
-            f"{who}, and too few bought again to segment the repeat buyers on their own; expect "
-            "one-time against repeat buyers to be much of what the segments show, which is "
-            "obvious rather than an insight."
+            f"{who}, {why}; expect one-time against repeat buyers to be much of what the "
+            "segments show, which is obvious rather than an insight."
         ]
     apart = [s.name for s in segments if s.id in grouping.one_time_groups]
     repeat_count = int(np.isin(labels, list(grouping.one_time_groups), invert=True).sum())

@@ -289,6 +289,13 @@ def test_two_champion_like_groups_get_two_marketer_names_not_qualifiers() -> Non
     assert second.mode()[0] in {"Loyal", "Promising"}
 
 
+def test_when_most_bought_once_and_two_segments_are_asked_for_it_says_how_to_see_more() -> None:
+    result = segment(one_time_majority_log(), Options(k=2))
+    assert result.k == 2
+    assert_consistent(result)
+    assert any("ask for 3 or more" in w and "obvious" in w for w in result.warnings)
+
+
 # --- personal data, missing amounts, options --------------------------------------------------
 
 
