@@ -56,7 +56,13 @@ class Fit:
         return int(self.centers.shape[0])
 
 
-def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
+def fit_segments(
+    X: np.ndarray,
+    *,
+    k: int | None = None,
+    seed: int = 42,
+    choose_from: range | None = None,
+) -> Fit:
     """Standardise ``X`` and cluster it with K-means, choosing k by silhouette unless given.
 
     Parameters
@@ -67,6 +73,9 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
         Number of segments; chosen in 2..10 when None.
     seed : int
         Seed for sampling and K-means, so the same input gives the same labels.
+    choose_from : range, optional
+        When k is chosen, the candidates it may be chosen from (every k in 2..10 is still
+        scored and reported); all of them when None or when none of them can be fitted.
 
     Returns
     -------
@@ -115,7 +124,7 @@ def fit_segments(X: np.ndarray, *, k: int | None = None, seed: int = 42) -> Fit:
     # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and
     # on the final fit over a million rows two threads gain under 10%.
     with threadpool_limits(limits=1):
-        search = _search_k(Z, k, seed, distinct)
+        search = _search_k(Z, k, seed, distinct, choose_from)
         chosen, Zs, best = search.chosen, search.sample, search.best
         if search.sample_idx is None:
             labels, centers = best.labels_, best.cluster_centers_
@@ -167,7 +176,9 @@ class _Search:
     best: KMeans
 
 
-def _search_k(Z: np.ndarray, k: int | None, seed: int, distinct: int) -> _Search:
+def _search_k(
+    Z: np.ndarray, k: int | None, seed: int, distinct: int, choose_from: range | None
+) -> _Search:
     """Fit every candidate k on a fixed-seed sample and score it; return the chosen model."""
     n = len(Z)
     rng = np.random.default_rng(seed)
@@ -194,7 +205,9 @@ def _search_k(Z: np.ndarray, k: int | None, seed: int, distinct: int) -> _Search
         sil_labels = model.labels_ if sil_idx is None else model.labels_[sil_idx]
         scores[kk] = silhouette_from_distances(distances, sil_labels)
 
-    chosen = k if k is not None else max(scores, key=lambda kk: (round(scores[kk], 6), -kk))
+    allowed = {kk: v for kk, v in scores.items() if choose_from is None or kk in choose_from}
+    allowed = allowed or scores
+    chosen = k if k is not None else max(allowed, key=lambda kk: (round(allowed[kk], 6), -kk))
     best = models[chosen]
     if search_init < N_INIT:
         best = KMeans(n_clusters=chosen, n_init=N_INIT, random_state=seed).fit(Zs)

@@ -73,7 +73,8 @@ class Segment:
     """One segment, described for a person.
 
     ``centroid`` is in the original units of each clustered column; ``levels`` says low,
-    medium or high for each clustered column relative to the whole customer base;
+    medium or high for each clustered column relative to the customers it was segmented among
+    (the whole base; in RFM with one-time buyers set apart, the repeat buyers);
     ``profile`` describes the columns not clustered on (demographics), JSON-safe;
     ``color`` is a hex colour, stable per ``id``, used by the plot; ``marker`` is the Slack
     emoji name (without colons) closest to that colour, so the bot's text matches the picture.

@@ -298,23 +298,25 @@ class _Choice:
 def _fit_choosing_k(X: np.ndarray, k: int | None, seed: int, most: int) -> _Choice:
     """Fit ``X`` into ``k`` segments, or choose k by silhouette among the useful candidates.
 
-    ``fit_segments`` scores every k in 2..10; the choice is then limited to 3..8 (at most
-    ``most``) when there are enough customers, and refitted when that moves it.
+    ``fit_segments`` scores every k in 2..10 and chooses among 3..8 (at most ``most``) when
+    there are enough customers; the scores below the floor are kept to say what was passed over.
     """
-    fit = fit_segments(X, k=k, seed=seed)
-    sel = fit.k_selection
     if k is not None:
+        fit = fit_segments(X, k=k, seed=seed)
+        sel = fit.k_selection
         return _Choice(fit, "given", sel.scores, sel.inertias, None, sel.sample_size, k, None)
     floor = _FEWEST_USEFUL if len(X) >= _MIN_CHOICE_ROWS else K_RANGE.start
     top = min(most, _MOST_USEFUL) if len(X) >= _MIN_CHOICE_ROWS else most
+    fit = fit_segments(X, seed=seed, choose_from=range(floor, top + 1))
+    sel = fit.k_selection
     candidates = {kk: v for kk, v in sel.scores.items() if floor <= kk <= top}
     if not candidates:
         # Too few distinct customers for three segments: take what the data allows.
         floor = K_RANGE.start
         candidates = {kk: v for kk, v in sel.scores.items() if kk <= most}
-    chosen = max(candidates, key=lambda kk: (round(candidates[kk], 6), -kk))
-    if chosen != fit.k:
-        fit = fit_segments(X, k=chosen, seed=seed)
+        if fit.k not in candidates:
+            fit = fit_segments(X, k=max(candidates, key=lambda kk: candidates[kk]), seed=seed)
+    chosen = fit.k
     below = {kk: v for kk, v in sel.scores.items() if kk < floor}
     coarser = None
     if below:
