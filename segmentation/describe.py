@@ -29,13 +29,14 @@ __all__ = [
 ]
 
 # Okabe-Ito, the colour-blind-safe palette, each with the Slack emoji nearest to it so the
-# bot's text can refer to the plot's colours.
+# bot's text can refer to the plot's colours. Orange and vermillion blur together in a dense
+# plot, so they are the 2nd and 5th colours: four segments or fewer never meet both.
 PALETTE: tuple[tuple[str, str], ...] = (
     ("#0072B2", "large_blue_square"),
     ("#E69F00", "large_orange_square"),
     ("#009E73", "large_green_square"),
-    ("#D55E00", "large_red_square"),
     ("#CC79A7", "large_purple_square"),
+    ("#D55E00", "large_red_square"),
     ("#F0E442", "large_yellow_square"),
     ("#8B5A2B", "large_brown_square"),
     ("#000000", "black_large_square"),

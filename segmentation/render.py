@@ -79,7 +79,7 @@ def build_figure(result: SegmentationResult) -> Figure:
     )
     texts.append("segment centre")
     # Outside the axes, so the legend never hides customers.
-    fig.legend(
+    legend = fig.legend(
         handles,
         texts,
         loc="outside right upper",
@@ -87,6 +87,8 @@ def build_figure(result: SegmentationResult) -> Figure:
         markerscale=1.5,
         title="Segments (customers)",
     )
+    for handle in legend.legend_handles:
+        handle.set_alpha(1.0)  # the dots may be faint; the key to them must not be
     return fig
 
 

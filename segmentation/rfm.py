@@ -185,8 +185,22 @@ def segment_orders(
     export["segment_name"] = pd.array(np.asarray(names, dtype=object)[labels], dtype="str")
 
     y_col = "monetary" if "monetary" in customers.columns else "frequency"
-    points = customers[["recency_days", y_col]].copy()
-    points["segment"] = labels
+    # The picture's axes speak the reader's words, not the table's column names.
+    x_label = "Days since last order"
+    y_label = (
+        f"Total spend ({table.currency})"
+        if y_col == "monetary" and table.currency
+        else "Total spend"
+        if y_col == "monetary"
+        else "Orders"
+    )
+    points = pd.DataFrame(
+        {
+            x_label: customers["recency_days"].to_numpy(),
+            y_label: customers[y_col].to_numpy(),
+            "segment": labels,
+        }
+    )
     y_log = _skewness(customers[y_col].to_numpy(dtype=np.float64)) > _SKEWED
     y_words = "total spend" if y_col == "monetary" else "number of orders"
     plot_note = (
@@ -218,7 +232,7 @@ def segment_orders(
         headline=_headline(table, k, features, one_share, grouping),
         table=export,
         points=points,
-        plot_axes=("recency_days", y_col),
+        plot_axes=(x_label, y_label),
         plot_note=plot_note,
         plot_log_axes=(False, bool(y_log)),
         details={

@@ -319,7 +319,7 @@ def test_without_amounts_segments_use_recency_and_frequency_and_say_so() -> None
     result = segment_orders(log, find_order_columns(log), Options(), "orders.csv")
     assert_consistent(result)
     assert result.features == ("recency_days", "frequency")
-    assert result.plot_axes == ("recency_days", "frequency")
+    assert result.plot_axes == ("Days since last order", "Orders")
     assert "monetary" not in result.table.columns
     assert any("no amount column" in w for w in result.warnings)
     assert all("spent" not in s.description for s in result.segments)
@@ -353,11 +353,11 @@ def test_refunds_and_cancellations_reach_the_result() -> None:
 def test_the_picture_shows_recency_against_spend() -> None:
     log, _ = planted_log()
     result = segment(log)
-    assert result.plot_axes == ("recency_days", "monetary")
+    assert result.plot_axes == ("Days since last order", "Total spend")
     png = render_scatter(result)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     ax = build_figure(result).axes[0]
-    assert ax.get_xlabel() == "recency_days" and ax.get_ylabel() == "monetary"
+    assert ax.get_xlabel() == "Days since last order" and ax.get_ylabel() == "Total spend"
     assert ax.get_yscale() == ("symlog" if result.plot_log_axes[1] else "linear")
     legend = [t.get_text() for t in build_figure(result).legends[0].get_texts()]
     assert all(any(t.startswith(s.name) for t in legend) for s in result.segments)
