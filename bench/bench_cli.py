@@ -132,10 +132,24 @@ def main() -> None:
         for name, sec in nb_stages.items():
             print(f"  {name:<40} {sec:6.2f} s")
 
-        print(f"\nspeed-up: {nb_total / our_total:.1f}x faster than the notebook way")
+        # Both ways from cold: the notebook way also pays for starting Python and importing
+        # pandas, scikit-learn and matplotlib, which a fresh process of ours includes.
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import pandas, sklearn.cluster, matplotlib.figure"],
+            check=True,
+        )
+        cold_imports = time.perf_counter() - t
+        ours_warm = sum(our_stages.values())
+        cold_ratio = (nb_total + cold_imports) / our_total
+        warm_ratio = nb_total / ours_warm
+        print(f"\nstart-up + imports of the notebook way in a new process: {cold_imports:.2f} s")
+        print(f"speed-up from cold (both new processes): {cold_ratio:.1f}x")
+        print(f"speed-up of the work alone (both in this process): {warm_ratio:.1f}x")
         print(
             f"targets: <= 5 s end to end ({'met' if our_total <= 5 else 'MISSED'}), "
-            f">= 10x ({'met' if nb_total / our_total >= 10 else 'MISSED'}), "
+            f">= 10x from cold ({'met' if cold_ratio >= 10 else 'MISSED'}), "
+            f">= 10x work alone ({'met' if warm_ratio >= 10 else 'MISSED'}), "
             f"ARI >= 0.95 ({'met' if ari >= 0.95 else 'MISSED'})"
         )
 
