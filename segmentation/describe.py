@@ -208,8 +208,6 @@ _SPEND_TEXT: dict[Level, tuple[str, str]] = {
 
 
 def describe_segment(
-    size: int,
-    share: float,
     levels: dict[str, Level],
     centroid: dict[str, float],
     profile_text: str,

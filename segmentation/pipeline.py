@@ -158,13 +158,7 @@ def _describe(
                 levels=levels[i],
                 centroid=centroid,
                 profile=profile,
-                description=describe_segment(
-                    int(sizes[i]),
-                    float(sizes[i] / n),
-                    levels[i],
-                    centroid,
-                    profile_sentence(profile),
-                ),
+                description=describe_segment(levels[i], centroid, profile_sentence(profile)),
                 color=color,
                 marker=marker,
             )
