@@ -1,25 +1,14 @@
-"""Fixtures shared by the core's tests: real data beside the project, workbooks built on the fly."""
+"""Fixtures shared by the core's tests: workbooks built on the fly (real data: tests/support.py)."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import openpyxl
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
 Sheet = Sequence[Sequence[object]]
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    """``../shared/data`` (the real data sets); the test is skipped when it is absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} is not available (a fresh clone has no shared data)")
-    return SHARED_DATA
 
 
 @pytest.fixture

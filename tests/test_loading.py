@@ -20,6 +20,7 @@ from pandas.api.types import is_float_dtype, is_numeric_dtype, is_string_dtype
 from segmentation.errors import FileTooLarge, SegmentationError, TooManyRows, UnreadableFile
 from segmentation.loading import load_table, parse_number_column
 from segmentation.result import Limits
+from tests.support import shared_file
 
 MakeXlsx = Callable[..., bytes]
 
@@ -497,8 +498,8 @@ def test_xlsx_header_without_rows(make_xlsx: MakeXlsx) -> None:
 # --- the real files -----------------------------------------------------------------------
 
 
-def test_mall_customers(shared_data: Path) -> None:
-    table = load_table(shared_data / "mall_customers.csv")
+def test_mall_customers() -> None:
+    table = load_table(shared_file("mall_customers.csv"))
     assert table.shape == (200, 5)
     assert list(table.columns) == [
         "CustomerID",
@@ -513,15 +514,15 @@ def test_mall_customers(shared_data: Path) -> None:
     assert set(table["Genre"]) == {"Male", "Female"}
 
 
-def test_mall_customers_from_bytes_as_excel_would_save_them(shared_data: Path) -> None:
+def test_mall_customers_from_bytes_as_excel_would_save_them() -> None:
     """The same table re-saved the European way (BOM, ';', CRLF) loads identically."""
-    original = load_table(shared_data / "mall_customers.csv")
+    original = load_table(shared_file("mall_customers.csv"))
     european = original.to_csv(index=False, sep=";", lineterminator="\r\n").encode("utf-8-sig")
     pd.testing.assert_frame_equal(load_table(european), original)
 
 
-def test_cdnow_orders(shared_data: Path) -> None:
-    table = load_table(shared_data / "cdnow_orders.csv")
+def test_cdnow_orders() -> None:
+    table = load_table(shared_file("cdnow_orders.csv"))
     assert len(table) == 69_659
     assert is_float_dtype(table["amount_usd"].dtype)
     assert is_string_dtype(table["order_date"].dtype)

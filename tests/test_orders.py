@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,10 +16,10 @@ from segmentation.orders import (
     format_money,
     parse_dates,
 )
+from tests.support import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CDNOW = DATA / "cdnow_orders.csv"
-MALL = DATA / "mall_customers.csv"
+CDNOW = SHARED_DATA / "cdnow_orders.csv"
+MALL = SHARED_DATA / "mall_customers.csv"
 
 # Three customers, four orders, written in one date style per test; the expected per-customer
 # facts do not depend on the style.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,9 +18,9 @@ from segmentation.pipeline import run
 from segmentation.render import build_figure, render_scatter
 from segmentation.result import Options, SegmentationResult
 from segmentation.rfm import segment_orders
+from tests.support import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CDNOW = DATA / "cdnow_orders.csv"
+CDNOW = SHARED_DATA / "cdnow_orders.csv"
 START = np.datetime64("2023-01-01")
 MARKETER_NAMES = (
     "Champions",

@@ -17,9 +17,10 @@ from bot.app import build_app, build_http_server, build_socket_mode_handler
 from bot.config import Settings
 from bot.runtime import Runtime
 from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
+from tests.support import SHARED_DATA
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MALL_CUSTOMERS = REPO_ROOT.parent / "shared" / "data" / "mall_customers.csv"
+MALL_CUSTOMERS = SHARED_DATA / "mall_customers.csv"
 
 
 @dataclass(frozen=True)
