@@ -38,7 +38,8 @@ class OrderColumns:
     """Which column of an order log plays which part (exact header names).
 
     ``amount_is_unit_price`` is True when ``amount`` is a price per unit (e.g. "UnitPrice"),
-    so that a line's spend is quantity times price.
+    so that a line's spend is quantity times price. ``cancelled_at`` is a column such as
+    Shopify's "Cancelled at": an order with a value there was cancelled.
     """
 
     customer: str
@@ -48,6 +49,7 @@ class OrderColumns:
     order_id: str | None
     status: str | None
     amount_is_unit_price: bool = False
+    cancelled_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class CustomerTable:
     and cancelled orders included); ``orders_used`` counts the purchases behind ``frequency``.
     ``refunds_total`` is the sum of the refunds as written in the file, so it is negative.
     ``rows_dropped`` counts input rows left out (no customer, unreadable date or amount).
+    ``line_items`` counts the extra rows of multi-line orders whose order-level amount is blank
+    (Shopify-style exports): they belong to the order above them and are not left out.
     """
 
     customers: pd.DataFrame
@@ -77,6 +81,7 @@ class CustomerTable:
     cancelled: int
     rows_dropped: int
     has_amount: bool
+    line_items: int
     currency: str | None
     warnings: tuple[str, ...]
 
@@ -230,11 +235,19 @@ _ORDER_NOT = {
     "items",
 }
 _STATUS_WORDS = ("status", "state", "fulfillment", "fulfilment", "outcome")
+# Whether the money arrived says more about a cancelled order than whether it shipped.
+_PAYMENT_STATUS_WORDS = {"financial", "payment", "paid", "pay"}
+_CANCEL_WORDS = ("cancelled", "canceled", "cancellation", "cancel")
+_WHEN_WORDS = {"at", "on", "date", "time", "when", "timestamp", "datetime"}
+# Shopify, WooCommerce and others write the order number as "#1001" in a column called "Name".
+_ORDER_NUMBER = re.compile(r"^\s*#\s*[A-Za-z]*-?\d")
 
 # Order statuses meaning "this purchase did not happen or was undone".
 _CANCELLED = re.compile(
     r"cancel|refund|return|void|fail|declin|reject|chargeback|storn|annul", re.IGNORECASE
 )
+# ... unless only part of it was: a partially refunded order is still a purchase.
+_PARTLY = re.compile(r"partial", re.IGNORECASE)
 # Any recognisable order status, to tell a status column from a US "state" column.
 _ANY_STATUS = re.compile(
     r"cancel|refund|return|void|fail|declin|reject|complete|paid|ship|deliver|pending|process|"
@@ -306,6 +319,8 @@ def _customer_score(header: object, series: pd.Series) -> float:
     named = _has_word(words, compact, _CUSTOMER_WORDS)
     if not named and words != ["name"]:
         return 0.0
+    if not named and _holds_order_numbers(series):
+        return 0.0  # Shopify's "Name" is the order number, not the customer's name
     if is_datetime64_any_dtype(series) or _is_fractional(series):
         return 0.0
     if series.notna().mean() < 0.5:
@@ -323,8 +338,8 @@ def _customer_score(header: object, series: pd.Series) -> float:
 def _date_score(header: object, series: pd.Series, min_share: float) -> float:
     words, compact = _tokens(header)
     named = _has_word(words, compact, _DATE_WORDS)
-    if is_bool_dtype(series):
-        return 0.0
+    if is_bool_dtype(series) or _has_word(words, compact, _CANCEL_WORDS):
+        return 0.0  # when an order was cancelled is not when it was placed
     if not named and not is_datetime64_any_dtype(series) and not is_string_dtype(series):
         return 0.0  # a plain number column with no date-like header is never a date
     sample = _sample(series)
@@ -362,6 +377,8 @@ def _amount_score(header: object, series: pd.Series) -> float:
         score -= 2
     if set(words) & _UNIT_WORDS:
         score -= 0.5  # a line total beats a unit price when both are there
+    if compact.startswith("sub"):
+        score -= 0.5  # "Total" beats "Subtotal" (before shipping) when both are there
     return score
 
 
@@ -376,6 +393,8 @@ def _quantity_score(header: object, series: pd.Series) -> float:
 
 def _order_id_score(header: object, series: pd.Series) -> float:
     words, compact = _tokens(header)
+    if words == ["name"] and series.notna().mean() >= 0.5 and _holds_order_numbers(series):
+        return 2.0
     if not _has_word(words, compact, _ORDER_WORDS) or _is_fractional(series):
         return 0.0
     if set(words) & _ORDER_NOT:
@@ -396,7 +415,28 @@ def _status_score(header: object, series: pd.Series) -> float:
     recognised = float(sample.str.contains(_ANY_STATUS).mean())
     if "status" not in words and recognised < 0.5:
         return 0.0
-    return 1.0 + recognised
+    return 1.0 + recognised + (0.5 if set(words) & _PAYMENT_STATUS_WORDS else 0.0)
+
+
+def _cancelled_at_score(header: object, series: pd.Series) -> float:
+    """A column such as "Cancelled at": filled only for cancelled orders, with when."""
+    words, compact = _tokens(header)
+    if not _has_word(words, compact, _CANCEL_WORDS) or is_bool_dtype(series):
+        return 0.0
+    if not (set(words) & _WHEN_WORDS or compact in _CANCEL_WORDS):
+        return 0.0  # "cancel reason", "cancellation fee": not a timestamp
+    filled = _sample(series)
+    if filled.empty:
+        return 1.0  # nothing was cancelled in this file
+    return 1.0 + float(parse_dates(filled)[0].notna().mean())
+
+
+def _holds_order_numbers(series: pd.Series) -> bool:
+    """Whether the column's values look like "#1001", the way shops write order numbers."""
+    if not is_string_dtype(series):
+        return False
+    sample = _sample(series, 500).astype(str)
+    return not sample.empty and float(sample.str.contains(_ORDER_NUMBER).mean()) >= 0.9
 
 
 def _best(
@@ -424,6 +464,7 @@ def _search(df: pd.DataFrame, *, min_date_share: float) -> dict[str, str | None]
         ("quantity", _quantity_score),
         ("status", _status_score),
         ("order_id", _order_id_score),
+        ("cancelled_at", _cancelled_at_score),
     ):
         found[role] = _best(df, taken, score)
         taken |= {found[role]} - {None}
@@ -499,6 +540,7 @@ def detect_order_log(df: pd.DataFrame) -> OrderColumns | None:
         order_id=found["order_id"],
         status=found["status"],
         amount_is_unit_price=_is_unit_price(found["amount"], found["quantity"]),
+        cancelled_at=found["cancelled_at"],
     )
 
 
@@ -536,6 +578,7 @@ def find_order_columns(df: pd.DataFrame) -> OrderColumns:
         order_id=found["order_id"],
         status=found["status"],
         amount_is_unit_price=_is_unit_price(found["amount"], found["quantity"]),
+        cancelled_at=found["cancelled_at"],
     )
 
 
@@ -926,6 +969,22 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
             f"Spend per line is '{cols.quantity}' times '{cols.amount}' (a price per unit)."
         )
 
+    order_codes: np.ndarray | None = None
+    if cols.order_id is not None and cols.order_id in df.columns:
+        order_codes = pd.factorize(df[cols.order_id])[0].astype(np.int64)
+    line_item = np.zeros(n_rows, dtype=bool)
+    if order_codes is not None and amount is not None:
+        blank = np.isnan(amount)
+        if blank.any():
+            # Only a blank cell marks a line item; text that is not a number stays unreadable.
+            raw = df[cols.amount].to_numpy()[blank]
+            blank[blank] = (
+                pd.isna(raw)
+                | (pd.Series(raw, dtype=object).astype(str).str.strip() == "").to_numpy()
+            )
+            line_item, date_ns = _line_items(cust_codes, order_codes, amount, blank, date_ns)
+            amount = np.where(line_item, 0.0, amount)
+
     # Rows we cannot place are left out, and each reason is counted for the user.
     no_customer = cust_codes < 0
     bad_date = ~no_customer & np.isnat(date_ns)
@@ -955,9 +1014,16 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     cancelled_row = np.zeros(n_rows, dtype=bool)
     if cols.status is not None and cols.status in df.columns:
         s_codes, s_uniques = pd.factorize(df[cols.status])
-        flags = pd.Series(np.asarray(s_uniques, dtype=object)).astype(str).str.contains(_CANCELLED)
+        words = pd.Series(np.asarray(s_uniques, dtype=object)).astype(str)
+        flags = words.str.contains(_CANCELLED) & ~words.str.contains(_PARTLY)
         cancelled_row = np.append(flags.to_numpy(dtype=bool), False)[
             np.where(s_codes >= 0, s_codes, len(flags))
+        ]
+    if cols.cancelled_at is not None and cols.cancelled_at in df.columns:
+        c_codes, c_uniques = pd.factorize(df[cols.cancelled_at])
+        filled = pd.Series(np.asarray(c_uniques, dtype=object)).astype(str).str.strip() != ""
+        cancelled_row |= np.append(filled.to_numpy(dtype=bool), False)[
+            np.where(c_codes >= 0, c_codes, len(filled))
         ]
 
     cust = cust_codes[keep]
@@ -966,12 +1032,11 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     spend = amount[keep] if amount is not None else None
     items = quantity[keep] if quantity is not None else None
 
-    if cols.order_id is not None and cols.order_id in df.columns:
+    if order_codes is not None:
         # Line items sharing an order id (for the same customer) are one order.
-        o_codes, o_uniques = pd.factorize(df[cols.order_id].to_numpy()[keep])
-        o_codes = o_codes.astype(np.int64)
+        o_codes = order_codes[keep]
         lone = o_codes < 0  # a line without an order id is an order of its own
-        o_codes[lone] = len(o_uniques) + np.arange(int(lone.sum()))
+        o_codes[lone] = int(order_codes.max()) + 1 + np.arange(int(lone.sum()))
         order_of_row, _ = pd.factorize(cust * (int(o_codes.max()) + 1) + o_codes)
         n_orders = int(order_of_row.max()) + 1
         lines = len(cust)
@@ -1079,9 +1144,41 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         cancelled=n_cancelled,
         rows_dropped=rows_dropped,
         has_amount=spend is not None,
+        line_items=int(line_item.sum()),
         currency=currency,
         warnings=tuple(warnings),
     )
+
+
+def _line_items(
+    cust: np.ndarray, order: np.ndarray, amount: np.ndarray, blank: np.ndarray, date_ns: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows are further lines of an order whose amount is on another row, and the dates
+    with those lines' missing dates taken from their order.
+
+    Shopify and similar exports write the order's total, status and date on its first row only;
+    the other rows of the order repeat its number and e-mail and list one product each.
+    """
+    placed = (cust >= 0) & (order >= 0)
+    line = np.zeros(len(cust), dtype=bool)
+    if not (placed & blank).any():
+        return line, date_ns
+    rows = np.flatnonzero(placed)
+    # The same order number under two customers is two orders (some shops number per customer).
+    group, _ = pd.factorize(cust[rows] * (int(order.max()) + 1) + order[rows])
+    n_groups = int(group.max()) + 1
+    when = date_ns[rows].view(np.int64)
+    carries = ~blank[rows] & (np.abs(amount[rows]) <= _MAX_AMOUNT) & ~np.isnat(date_ns[rows])
+    has_amount = np.bincount(group[carries], minlength=n_groups) > 0
+    is_line = blank[rows] & has_amount[group]
+    line[rows[is_line]] = True
+    order_day = np.full(n_groups, _NEVER, dtype=np.int64)
+    np.minimum.at(order_day, group[carries], when[carries])
+    undated = is_line & np.isnat(date_ns[rows])
+    if undated.any():
+        date_ns = date_ns.copy()
+        date_ns[rows[undated]] = order_day[group[undated]].view("datetime64[ns]")
+    return line, date_ns
 
 
 def _plural(n: int, word: str) -> str:
