@@ -106,6 +106,10 @@ _LEADING_BLANK_LINES = re.compile(r"(?:[ \t,;|]*(?:\r\n|\n|\r))+")
 _SEPARATOR_HINT = re.compile(r'"?sep=([,;\t|])"?[ \t]*(?:\r\n|\n|\r)', re.I)
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+# Title and note lines above the header are looked for among this many non-blank lines.
+_PREAMBLE_LINES = 20
+# A physical line and its ending (CR, LF or CRLF, as pandas and editors count them).
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
 # Prefix for placeholder names of fields beyond the header; NUL never survives into a header.
 _EXTRA = "\x00extra"
 
@@ -136,6 +140,8 @@ def _value_pattern(number: str) -> str:
 
 _VALUE_POINT = _value_pattern(_NUMBER_POINT)
 _VALUE_COMMA = _value_pattern(_NUMBER_COMMA)
+# A field that is a number in either reading (for telling a header from a row of values).
+_NUMERIC_FIELD = re.compile(f"{_VALUE_POINT}|{_VALUE_COMMA}")
 # 00123 or 0123: a code (customer number, ZIP), not a quantity.
 _LEADING_ZERO = r"[^\d.,]*0\d"
 # +44 20 7946 0958: a phone number even if its groups happen to look like thousands.
@@ -495,9 +501,17 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
         )
     truncated = len(text) > _SAMPLE_CHARS
     sample = text[:_SAMPLE_CHARS]
+    hinted = delimiter
     if delimiter is None:
         delimiter = _sniff_delimiter(sample, truncated)
     records = _sample_records(sample, delimiter, truncated)
+    if records and _header_too_narrow(records):
+        # Title or note lines above the header ("Customer export 2024"): start at the header.
+        found = _find_header_after_preamble(sample, truncated, hinted)
+        if found is not None:
+            offset, delimiter, records = found
+            skipped += _line_breaks(text[:offset])
+            text = text[offset:]
     if not records:
         raise UnreadableFile(
             "The file has no header and no rows. Export the table again and share the new file."
@@ -533,13 +547,116 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
     return table, delimiter
 
 
+def _header_too_narrow(records: list[list[str]]) -> bool:
+    """Whether the first record may be a title rather than the header: one field (no
+    delimiter at all), or fewer fields than the records below it usually have."""
+    if len(records) < 2:
+        return False
+    usual = Counter(len(record) for record in records[1:]).most_common(1)[0][0]
+    return len(records[0]) < max(2, usual)
+
+
+def _find_header_after_preamble(
+    sample: str, truncated: bool, delimiter: str | None
+) -> tuple[int, str, list[list[str]]] | None:
+    """Where the real header starts when title or note lines stand above it.
+
+    The header is the first of the first non-blank lines that has at least two fields, looks
+    like a header (text, not numbers) above at least one column of numbers, and from which the
+    records below it consistently have its field count; every line above it must be narrow
+    (fewer fields, and at most one filled or half as many as the header). Returns the
+    header's character offset in ``sample``, the delimiter and the records from the header on;
+    None when no line fits, so a file that merely has ragged rows is reported as before.
+    """
+    lines = _first_lines(sample, _PREAMBLE_LINES)
+    delimiters = _DELIMITERS if delimiter is None else (delimiter,)
+    for index in range(1, len(lines)):
+        offset, line = lines[index]
+        best: tuple[float, int] | None = None
+        choice: tuple[int, str, list[list[str]]] | None = None
+        for rank, candidate in enumerate(delimiters):
+            header = _split_line(line, candidate)
+            width = len(header)
+            if width < 2 or not _looks_like_header(header):
+                continue
+            above = [_split_line(text, candidate) for _, text in lines[:index]]
+            if not all(_is_preamble(fields, width) for fields in above):
+                continue
+            records = _sample_records(sample[offset:], candidate, truncated)
+            below = records[1:]
+            if not below or records[0] != header:
+                continue  # a quoted line break in the "header": not a line we can trust
+            counts = Counter(len(record) for record in below)
+            mismatched = len(below) - counts[width]
+            if counts.most_common(1)[0][0] != width or mismatched > max(1, len(below) // 5):
+                continue
+            if not _has_number_column(header, below):
+                continue
+            score = (counts[width] / len(below), -rank)
+            if best is None or score > best:
+                best, choice = score, (offset, candidate, records)
+        if choice is not None:
+            return choice
+    return None
+
+
+def _first_lines(sample: str, limit: int) -> list[tuple[int, str]]:
+    """Offsets and text of the first ``limit`` non-blank lines of ``sample``."""
+    lines: list[tuple[int, str]] = []
+    for match in _LINE.finditer(sample):
+        if match.group(1).strip(" \t,;|"):
+            lines.append((match.start(), match.group(1)))
+            if len(lines) == limit:
+                break
+        if match.end() == len(sample):
+            break
+    return lines
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """One line's fields, quotes respected; a line csv cannot split counts as one field."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter, strict=False), [""])
+    except csv.Error:
+        return [line]
+
+
+def _looks_like_header(fields: list[str]) -> bool:
+    """Mostly filled, mostly words: names of columns rather than a row of values."""
+    filled = [field for field in fields if field.strip()]
+    numeric = sum(1 for field in filled if _NUMERIC_FIELD.fullmatch(field))
+    return len(filled) >= 2 and 2 * len(filled) > len(fields) and 2 * numeric < len(filled)
+
+
+def _is_preamble(fields: list[str], width: int) -> bool:
+    """A title or note line above a header ``width`` fields wide: narrower and mostly empty."""
+    filled = sum(1 for field in fields if field.strip())
+    return len(fields) < width and filled <= max(1, width // 2)
+
+
+def _has_number_column(header: list[str], below: list[list[str]]) -> bool:
+    """Whether a named column holds numbers: the contrast that tells a header from data."""
+    for position, name in enumerate(header):
+        if not name.strip() or _NUMERIC_FIELD.fullmatch(name):
+            continue
+        values = [r[position] for r in below if len(r) > position and r[position].strip()]
+        numbers = sum(1 for value in values if _NUMERIC_FIELD.fullmatch(value))
+        if values and numbers >= _NUMBER_SAMPLE_SHARE * len(values):
+            return True
+    return False
+
+
+def _line_breaks(text: str) -> int:
+    """How many lines ``text`` ends, counting CRLF once, as an editor numbers them."""
+    return text.count("\n") + text.count("\r") - text.count("\r\n")
+
+
 def _skip_leading_blank_lines(text: str) -> tuple[str, int]:
     """The text without blank lines above the header, and how many lines were dropped."""
     blank = _LEADING_BLANK_LINES.match(text)
     if not blank:
         return text, 0
-    dropped = blank.group()
-    return text[blank.end() :], dropped.count("\n") + dropped.count("\r") - dropped.count("\r\n")
+    return text[blank.end() :], _line_breaks(blank.group())
 
 
 def _parse_csv(
