@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from segmentation import run
 from segmentation.errors import NoUsableColumns, SegmentationError
 from segmentation.loading import load_table
 from segmentation.orders import (
@@ -531,3 +537,232 @@ def test_money_is_written_for_people() -> None:
     assert format_money(12.5, "€") == "€12.50"
     assert format_money(-340, "$") == "−$340"
     assert format_money(99, None) == "99"
+
+
+# --- Shopify-style exports: one row per line item ---------------------------------------------
+
+SHOPIFY_HEADERS = [
+    "Name",
+    "Email",
+    "Financial Status",
+    "Paid at",
+    "Fulfillment Status",
+    "Currency",
+    "Subtotal",
+    "Shipping",
+    "Taxes",
+    "Total",
+    "Discount Code",
+    "Created at",
+    "Lineitem quantity",
+    "Lineitem name",
+    "Lineitem price",
+    "Billing Name",
+    "Billing Street",
+    "Billing City",
+    "Billing Zip",
+    "Billing Phone",
+    "Cancelled at",
+]
+_PRODUCTS = [
+    ("Ceramic Mug", 18.0),
+    ("Linen Tote", 29.5),
+    ("Oak Coaster Set", 24.0),
+    ("Tea Sampler", 12.75),
+    ("Notebook A5", 9.9),
+]
+_FIRST = ["Anna", "Lukas", "Marie", "Jonas", "Sofia", "Felix", "Emma", "Paul", "Lea", "Noah"]
+_LAST = ["Schmidt", "Müller", "Weber", "Fischer", "Wagner", "Becker", "Hoffmann", "Koch"]
+_CITIES = [("Berlin", "10115"), ("Hamburg", "20095"), ("Dresden", "01067"), ("Köln", "50667")]
+
+
+@dataclass(frozen=True)
+class ShopifyExport:
+    """A generated export and what is true about it."""
+
+    csv: bytes
+    frequency: dict[str, int]  # e-mail -> orders that were not cancelled
+    monetary: dict[str, float]  # e-mail -> sum of those orders' Total
+    line_rows: int  # rows after an order's first
+    personal: list[str]  # e-mails, billing names, streets and phones, none to be shown
+
+
+def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
+    """Shopify's order export: order-level columns on an order's first row only, one row per
+    line item, orders numbered #1001 up in time order, a few refunds and cancellations."""
+    rng = np.random.default_rng(seed)
+    people = []
+    placed: list[tuple[int, np.datetime64]] = []
+    for c in range(customers):
+        first, last = _FIRST[rng.integers(len(_FIRST))], _LAST[rng.integers(len(_LAST))]
+        city, zip_code = _CITIES[rng.integers(len(_CITIES))]
+        people.append(
+            {
+                "email": f"{first.lower()}.{last.lower()}{c}@example.{('com', 'de', 'net')[c % 3]}",
+                "name": f"{first} {last}",
+                "street": f"Lindenallee {c + 1}",
+                "city": city,
+                "zip": zip_code,
+                "phone": f"+49 30 {5_550_000 + c}",
+            }
+        )
+        for _ in range(int(rng.choice([1, 1, 1, 2, 2, 3, 4, 6]))):
+            offset = np.timedelta64(int(rng.integers(0, 300 * 86_400)), "s")
+            placed.append((c, np.datetime64("2023-06-01T00:00:00") + offset))
+    placed.sort(key=lambda order: order[1])
+
+    frequency: dict[str, int] = {}
+    monetary: dict[str, float] = {}
+    rows: list[list[object]] = []
+    for number, (c, when) in enumerate(placed, start=1001):
+        person = people[c]
+        lines = [
+            (int(rng.integers(1, 4)), *_PRODUCTS[rng.integers(len(_PRODUCTS))])
+            for _ in range(int(rng.choice([1, 1, 2, 3])))
+        ]
+        subtotal = round(sum(qty * price for qty, _, price in lines), 2)
+        shipping = 0.0 if subtotal >= 50 else 4.9
+        total = round(subtotal + shipping, 2)
+        offset = "+0200" if 4 <= when.astype(object).month <= 10 else "+0100"
+        created = f"{str(when).replace('T', ' ')} {offset}"
+        later = f"{str(when + np.timedelta64(2, 'D')).replace('T', ' ')} {offset}"
+        draw = rng.random()
+        status, cancelled_at = "paid", ""
+        if draw < 0.04:
+            status, cancelled_at = "refunded", later  # cancelled and refunded
+        elif draw < 0.07:
+            status = "refunded"  # refunded without cancelling
+        elif draw < 0.09:
+            status, cancelled_at = "voided", later
+        elif draw < 0.11:
+            status, cancelled_at = "pending", later  # only "Cancelled at" says it
+        elif draw < 0.13:
+            status = "partially_refunded"  # still a purchase
+        elif draw < 0.16:
+            status = "pending"
+        if not cancelled_at and status not in ("refunded", "voided"):
+            frequency[person["email"]] = frequency.get(person["email"], 0) + 1
+            monetary[person["email"]] = monetary.get(person["email"], 0.0) + total
+        # Some exports repeat the order's date on its other lines, others leave it blank.
+        line_date = created if number % 2 else ""
+        for index, (qty, product, price) in enumerate(lines):
+            if index == 0:
+                paid = "" if status == "pending" else created
+                fulfilled = "fulfilled" if status == "paid" else "unfulfilled"
+                order_level = [status, paid, fulfilled, "EUR", f"{subtotal:.2f}"]
+                order_level += [f"{shipping:.2f}", f"{subtotal * 0.19 / 1.19:.2f}", f"{total:.2f}"]
+                order_level += ["WELCOME10" if rng.random() < 0.1 else "", created]
+                billing = [person[k] for k in ("name", "street", "city", "zip", "phone")]
+            else:
+                order_level = [""] * 9 + [line_date]
+                billing = [""] * 5
+            rows.append(
+                [f"#{number}", person["email"], *order_level, qty, product, f"{price:.2f}"]
+                + [*billing, cancelled_at if index == 0 else ""]
+            )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(SHOPIFY_HEADERS)
+    writer.writerows(rows)
+    personal = [p[k] for p in people for k in ("email", "name", "street", "phone")]
+    return ShopifyExport(
+        csv=out.getvalue().encode(),
+        frequency=frequency,
+        monetary={email: round(spend, 2) for email, spend in monetary.items()},
+        line_rows=len(rows) - len(placed),
+        personal=personal,
+    )
+
+
+@pytest.fixture(scope="module")
+def shopify() -> ShopifyExport:
+    return shopify_export()
+
+
+def test_shopify_export_columns_are_recognised(shopify: ShopifyExport) -> None:
+    df = load_table(shopify.csv, filename="orders_export.csv")
+    cols = detect_order_log(df)
+    assert cols is not None
+    assert (cols.customer, cols.date, cols.amount) == ("Email", "Created at", "Total")
+    assert cols.order_id == "Name"  # "#1001" is the order number, not a person's name
+    assert cols.status == "Financial Status" and cols.cancelled_at == "Cancelled at"
+    assert cols.quantity == "Lineitem quantity" and not cols.amount_is_unit_price
+
+
+def test_shopify_line_items_belong_to_their_order(shopify: ShopifyExport) -> None:
+    df = load_table(shopify.csv, filename="orders_export.csv")
+    cols = detect_order_log(df)
+    assert cols is not None
+    table = build_customer_table(df, cols)
+    assert table.line_items == shopify.line_rows > 100
+    assert table.rows_dropped == 0
+    assert not any("couldn't read" in w for w in table.warnings)
+    # Pseudonyms follow the e-mails' first appearance in the file.
+    emails = pd.unique(df["Email"].to_numpy())
+    pseudonym = {e: f"C{i:06d}" for i, e in enumerate(emails, start=1)}
+    expected = pd.DataFrame(
+        {
+            "customer": [pseudonym[e] for e in shopify.frequency],
+            "frequency": list(shopify.frequency.values()),
+            "monetary": [shopify.monetary[e] for e in shopify.frequency],
+        }
+    ).set_index("customer")
+    got = table.customers.set_index("customer")
+    assert set(got.index) == set(expected.index)
+    assert (got.loc[expected.index, "frequency"] == expected["frequency"]).all()
+    np.testing.assert_allclose(got.loc[expected.index, "monetary"], expected["monetary"])
+    assert table.orders_used == sum(shopify.frequency.values())
+    assert table.cancelled == table.orders - table.orders_used > 0
+    assert table.currency is None or table.currency == "€"
+
+
+def test_shopify_export_end_to_end_shows_no_personal_data(shopify: ShopifyExport) -> None:
+    result = run(shopify.csv, filename="orders_export.csv")
+    assert result.rows_used == len(shopify.frequency)
+    shown = json.dumps(result.to_dict(), ensure_ascii=False) + result.table.to_csv()
+    assert "@" not in shown
+    leaked = [value for value in shopify.personal if value in shown]
+    assert leaked == []
+    # The customers are those with a purchase, at their true order counts.
+    assert sorted(result.table["frequency"]) == sorted(shopify.frequency.values())
+
+
+def test_an_unreadable_amount_on_a_line_row_is_still_reported() -> None:
+    # Order #1001 has a second line (blank amount); #1002's amount is text, not a blank.
+    names = ["#1001", "#1001", "#1002"] + [f"#{n}" for n in range(1003, 1023)]
+    totals = ["10.00", "", "ten"] + ["5.00"] * 20
+    df = pd.DataFrame(
+        {
+            "Name": pd.array(names, dtype="str"),
+            "Email": pd.array(
+                ["a@x.io", "a@x.io", "b@x.io"] + ["a@x.io", "b@x.io"] * 10, dtype="str"
+            ),
+            "Created at": pd.array(["2024-01-01", ""] + ["2024-01-02"] * 21, dtype="str"),
+            "Total": pd.array(totals, dtype="str"),
+        }
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.order_id == "Name" and cols.amount == "Total"
+    table = build_customer_table(df, cols)
+    assert table.line_items == 1
+    assert table.rows_dropped == 1
+    assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
+    assert table.customers.set_index("customer").loc["C000001", "monetary"] == 60.0
+
+
+def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
+    # Some shops number orders per customer: a blank amount is never borrowed across customers.
+    df = pd.DataFrame(
+        {
+            "order_no": [1, 1, 1, 2],
+            "customer_id": [7, 7, 8, 8],
+            "order_date": pd.array(["2024-01-01"] * 4, dtype="str"),
+            "total": [30.0, np.nan, np.nan, 12.0],
+        }
+    )
+    table = build_customer_table(df, find_order_columns(df))
+    by = table.customers.set_index("customer")
+    assert table.line_items == 1
+    assert by.loc["7", "frequency"] == 1 and by.loc["7", "monetary"] == 30.0
+    assert by.loc["8", "frequency"] == 1 and by.loc["8", "monetary"] == 12.0
+    assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
