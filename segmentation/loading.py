@@ -912,7 +912,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> pd.DataFrame:
             "The first sheet of the workbook is empty. Put the table on the first sheet, or "
             "export it as CSV, and share that."
         )
-    header_row = int(np.argmax(filled))
+    header_row = _sheet_header_row(raw, filled)
     body = raw.iloc[header_row + 1 :]
     rows = int(body.notna().any(axis=1).sum())
     if rows > limits.max_rows:
@@ -922,6 +922,43 @@ def _read_xlsx(data: bytes, limits: Limits) -> pd.DataFrame:
     table = pd.DataFrame(columns)
     table.columns = _clean_headers(list(raw.iloc[header_row]))
     return table.reset_index(drop=True)
+
+
+def _sheet_header_row(raw: pd.DataFrame, filled: np.ndarray) -> int:
+    """The header's row: the first filled one, unless title rows stand above it.
+
+    Same rule as for text: a later row (within the first few filled ones) is the header when
+    it looks like one, has a column of numbers below it, and every filled row above it is
+    narrower and mostly empty (a title in A1, a "Generated on" note).
+    """
+    positions = np.flatnonzero(filled)[: _PREAMBLE_LINES + _SNIFF_RECORDS]
+    rows = [_sheet_fields(raw.iloc[position].tolist()) for position in positions]
+    for index in range(1, min(len(rows), _PREAMBLE_LINES)):
+        header = rows[index]
+        width = len(header)
+        below = rows[index + 1 : index + 1 + _SNIFF_RECORDS]
+        if (
+            width >= 2
+            and below
+            and _looks_like_header(header)
+            and all(_is_preamble(fields, width) for fields in rows[:index])
+            and sum(len(fields) > width for fields in below) <= max(1, len(below) // 5)
+            and _has_number_column(header, below)
+        ):
+            return int(positions[index])
+    return int(positions[0])
+
+
+def _sheet_fields(cells: list[object]) -> list[str]:
+    """A sheet row as text fields up to its last filled cell, like a line of a CSV."""
+    fields = ["" if _is_blank_cell(cell) else str(cell) for cell in cells]
+    while fields and not fields[-1].strip():
+        fields.pop()
+    return fields
+
+
+def _is_blank_cell(cell: object) -> bool:
+    return cell is None or (isinstance(cell, float) and np.isnan(cell))
 
 
 def _check_workbook_archive(data: bytes, limits: Limits) -> None:
