@@ -978,10 +978,11 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         if blank.any():
             # Only a blank cell marks a line item; text that is not a number stays unreadable.
             raw = df[cols.amount].to_numpy()[blank]
-            blank[blank] = (
-                pd.isna(raw)
-                | (pd.Series(raw, dtype=object).astype(str).str.strip() == "").to_numpy()
-            )
+            empty = pd.isna(raw)
+            if not empty.all():  # only text cells can be blank without being missing
+                text = pd.Series(raw[~empty], dtype=object).astype(str).str.strip()
+                empty[~empty] = (text == "").to_numpy()
+            blank[blank] = empty
             line_item, date_ns = _line_items(cust_codes, order_codes, amount, blank, date_ns)
             amount = np.where(line_item, 0.0, amount)
 
