@@ -70,7 +70,13 @@ def build_figure(result: SegmentationResult) -> Figure:
     ax.set_ylabel(y_col)
     ax.grid(True, alpha=0.25)
     shown = f", {len(plotted):,} shown" if len(plotted) < len(points) else ""
-    ax.set_title(f"{result.rows_used:,} customers in {result.k} segments{shown}")
+    title = f"{result.rows_used:,} customers in {result.k} segments{shown}"
+    if len(result.features) > 2:
+        # The picture is a 2-D view of more columns: say so on the picture itself.
+        title += (
+            f"\nshown on the 2 of {len(result.features)} segmenting columns that separate them best"
+        )
+    ax.set_title(title)
     handles, texts = ax.get_legend_handles_labels()
     handles.append(
         Line2D(

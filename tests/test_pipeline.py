@@ -19,6 +19,7 @@ from segmentation import (
     generate_customers,
     run,
 )
+from segmentation.render import build_figure
 from tests.support import shared_file
 
 MALL_NAMES = {
@@ -186,6 +187,8 @@ def test_more_than_two_columns_plot_the_two_that_separate_best() -> None:
     assert len(result.features) == 3
     assert set(result.plot_axes) == {"Annual Income (k$)", "Spending Score (1-100)"}
     assert "separate them best" in result.plot_note
+    title = build_figure(result).axes[0].get_title()
+    assert "2 of 3 segmenting columns" in title
 
 
 def test_text_only_file_has_no_usable_columns() -> None:
