@@ -584,20 +584,27 @@ def _find_header_after_preamble(
                 continue
             records = _sample_records(sample[offset:], candidate, truncated)
             below = records[1:]
-            if not below or records[0] != header:
-                continue  # a quoted line break in the "header": not a line we can trust
-            counts = Counter(len(record) for record in below)
-            mismatched = len(below) - counts[width]
-            if counts.most_common(1)[0][0] != width or mismatched > max(1, len(below) // 5):
+            if len(below) < 2 or records[0] != header:
+                continue  # too little to judge, or a quoted line break in the "header"
+            if not _consistent([len(record) for record in below], width):
                 continue
             if not _has_number_column(header, below):
                 continue
-            score = (counts[width] / len(below), -rank)
+            score = (sum(len(record) == width for record in below) / len(below), -rank)
             if best is None or score > best:
                 best, choice = score, (offset, candidate, records)
         if choice is not None:
             return choice
     return None
+
+
+def _consistent(widths: list[int], width: int) -> bool:
+    """Whether the records below a header line up with it: most of them exactly, and at most
+    one in five (or a single one) differs, which pandas then reports by its line."""
+    counts = Counter(widths)
+    total = counts.total()
+    matched = counts[width]
+    return 2 * matched > total and total - matched <= max(1, total // 5)
 
 
 def _first_lines(sample: str, limit: int) -> list[tuple[int, str]]:
@@ -939,10 +946,11 @@ def _sheet_header_row(raw: pd.DataFrame, filled: np.ndarray) -> int:
         below = rows[index + 1 : index + 1 + _SNIFF_RECORDS]
         if (
             width >= 2
-            and below
+            and len(below) >= 2
             and _looks_like_header(header)
             and all(_is_preamble(fields, width) for fields in rows[:index])
-            and sum(len(fields) > width for fields in below) <= max(1, len(below) // 5)
+            # A row may end early (blank cells at its end), but not run past the header.
+            and _consistent([max(len(fields), width) for fields in below], width)
             and _has_number_column(header, below)
         ):
             return int(positions[index])
