@@ -532,16 +532,7 @@ def detect_order_log(df: pd.DataFrame) -> OrderColumns | None:
     # One row per customer is a customer table with a "last purchase" date, not an order log.
     if _repeat_share(df[found["customer"]]) < _MIN_REPEAT_SHARE:
         return None
-    return OrderColumns(
-        customer=found["customer"],
-        date=found["date"],
-        amount=found["amount"],
-        quantity=found["quantity"],
-        order_id=found["order_id"],
-        status=found["status"],
-        amount_is_unit_price=_is_unit_price(found["amount"], found["quantity"]),
-        cancelled_at=found["cancelled_at"],
-    )
+    return _order_columns(found)
 
 
 def find_order_columns(df: pd.DataFrame) -> OrderColumns:
@@ -569,10 +560,15 @@ def find_order_columns(df: pd.DataFrame) -> OrderColumns:
             f"one. {_columns_sentence(df)} Rename the columns (for example 'customer', 'date', "
             "'amount') or segment it as a customer table instead."
         )
-    assert found["customer"] is not None and found["date"] is not None
+    return _order_columns(found)
+
+
+def _order_columns(found: dict[str, str | None]) -> OrderColumns:
+    customer, date = found["customer"], found["date"]
+    assert customer is not None and date is not None  # callers checked both
     return OrderColumns(
-        customer=found["customer"],
-        date=found["date"],
+        customer=customer,
+        date=date,
         amount=found["amount"],
         quantity=found["quantity"],
         order_id=found["order_id"],
