@@ -14,10 +14,18 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
-from segmentation.clustering import K_RANGE, MIN_ROWS, Fit, fit_segments
+from segmentation.clustering import (
+    K_RANGE,
+    MIN_ROWS,
+    SILHOUETTE_ROWS,
+    WEAK_SILHOUETTE,
+    Fit,
+    fit_segments,
+    silhouette_from_distances,
+)
 from segmentation.describe import level_of, profile_segment, segment_color
 from segmentation.errors import InvalidOption, UnknownColumn
 from segmentation.orders import CustomerTable, OrderColumns, build_customer_table, format_money
@@ -36,7 +44,6 @@ _MIN_SPLIT_SHARE = 0.05
 # A measure with a skewness above this is log-scaled before clustering, so that a few very large
 # customers do not decide the segments.
 _SKEWED = 1.0
-_SILHOUETTE_ROWS = 4_000
 _MAX_SEGMENTS = K_RANGE.stop - 1
 # When k is not given, RFM segments are chosen among 3 to 8: two segments only split good from
 # bad customers, which every marketer knows already (and the silhouette favours two on skewed
@@ -211,7 +218,7 @@ def segment_orders(
     warnings += _one_time_warnings(one_share, int(one_time.sum()), grouping, segments, labels)
     if grouping.repeat_k is None:
         warnings += _trivial_split_warnings(segments, labels, one_time)
-    if silhouette < 0.25:
+    if silhouette < WEAK_SILHOUETTE:
         warnings.append(
             f"These customers do not fall into clear groups (silhouette {silhouette:.2f}): the "
             "segments are cuts of a continuum, useful for targeting but not natural types."
@@ -486,12 +493,12 @@ def _overall_silhouette(X: np.ndarray, labels: np.ndarray, seed: int) -> float:
     std = X.std(axis=0)
     std[std == 0] = 1.0
     Z = (X - X.mean(axis=0)) / std
-    if len(Z) > _SILHOUETTE_ROWS:
-        idx = np.sort(np.random.default_rng(seed).choice(len(Z), _SILHOUETTE_ROWS, replace=False))
+    if len(Z) > SILHOUETTE_ROWS:
+        idx = np.sort(np.random.default_rng(seed).choice(len(Z), SILHOUETTE_ROWS, replace=False))
         Z, labels = Z[idx], labels[idx]
     if len(np.unique(labels)) < 2 or len(np.unique(labels)) >= len(Z):
         return 0.0
-    return float(silhouette_score(Z, labels))
+    return silhouette_from_distances(pairwise_distances(Z.astype(np.float32)), labels)
 
 
 def _describe(
