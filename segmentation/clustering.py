@@ -41,13 +41,11 @@ class Fit:
     """A fitted segmentation of ``n`` rows into ``k`` segments.
 
     ``labels`` (n,) int with 0 the largest segment; ``centers`` (k, f) in the standardised space,
-    row i for segment i; ``mean``/``scale`` (f,) undo the standardisation.
+    row i for segment i.
     """
 
     labels: np.ndarray
     centers: np.ndarray
-    mean: np.ndarray
-    scale: np.ndarray
     k_selection: KSelection
     silhouette: float
 
@@ -155,8 +153,6 @@ def fit_segments(
     return Fit(
         labels=labels,
         centers=centers,
-        mean=mean,
-        scale=scale,
         k_selection=selection,
         silhouette=silhouette,
     )
@@ -313,7 +309,7 @@ def _count_distinct_rows(X: np.ndarray, limit: int) -> int:
     head = X[: min(len(X), 50_000)]
     count = len(np.unique(head, axis=0))
     if count >= limit or len(X) == len(head):
-        return min(count, limit) if count >= limit else count
+        return min(count, limit)
     return min(len(np.unique(X, axis=0)), limit)
 
 
