@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -16,7 +18,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app import build_app, build_http_server, build_socket_mode_handler
 from bot.config import Settings
 from bot.runtime import Runtime
-from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
+from bot.worker import ThreadWorkers
+from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign, wait_until
 from tests.support import SHARED_DATA
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,13 +56,45 @@ def bot_env(slack: FakeSlack, **overrides: str) -> dict[str, str]:
     return env
 
 
-class HttpBot:
+class _QueuedBot:
+    """The listener's runtime plus worker threads on a queue in a fresh temporary folder."""
+
+    def _start_queue(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime.create(settings)
+        # Worker threads rather than processes: this process also runs the fake Slack's
+        # threads, and forking a threaded process is asking for deadlocks. The subprocess
+        # tests (tests/bot/test_queue.py) run the real `python -m bot` with processes.
+        self.workers = ThreadWorkers(settings)
+        self.workers.start()
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Wait (bounded) until no job is running or waiting, so "nothing more" is final."""
+        wait_until(lambda: self.runtime.queue.counts() == (0, 0) or None, timeout, "an idle queue")
+
+    def _stop_queue(self) -> None:
+        try:
+            self.wait_idle()
+        finally:
+            self.workers.stop()
+            self.runtime.queue.close()
+
+
+def _temporary_queue(env: dict[str, str]) -> str | None:
+    """A fresh SEGBOT_DATA_DIR for a test bot (never the user's own data folder)."""
+    if "SEGBOT_DATA_DIR" in env or "SEGBOT_QUEUE_URL" in env:
+        return None
+    env["SEGBOT_DATA_DIR"] = tempfile.mkdtemp(prefix="segbot-test-")
+    return env["SEGBOT_DATA_DIR"]
+
+
+class HttpBot(_QueuedBot):
     """The real bot in HTTP mode (waitress on port 0) in a thread of this process."""
 
     def __init__(self, slack: FakeSlack, **env: str) -> None:
         self.slack = slack
-        self.settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
-        self.runtime = Runtime.create(self.settings)
+        self._data_dir = _temporary_queue(env)
+        self._start_queue(Settings.from_env(bot_env(slack, **env), dotenv_path=None))
         self.app = build_app(self.settings, runtime=self.runtime)
         self.server = build_http_server(self.app, host="127.0.0.1", port=0)
         self.port = self.server.port
@@ -68,9 +103,13 @@ class HttpBot:
 
     def close(self) -> None:
         """Let queued jobs finish, then stop serving."""
-        self.runtime.jobs.shutdown(wait=True)
-        self.server.stop()
-        self._thread.join(10)
+        try:
+            self._stop_queue()
+        finally:
+            self.server.stop()
+            self._thread.join(10)
+            if self._data_dir:
+                shutil.rmtree(self._data_dir, ignore_errors=True)
 
     def request(
         self,
@@ -120,15 +159,17 @@ class HttpBot:
         return self.post_signed(body, "application/json", extra_headers=extra)
 
 
-class SocketBot:
+class SocketBot(_QueuedBot):
     """The real bot in Socket Mode, connected to the fake server's WebSocket endpoint."""
 
     def __init__(self, slack: FakeSlack, **env: str) -> None:
         self.slack = slack
-        self.settings = Settings.from_env(
-            bot_env(slack, SLACK_APP_TOKEN=slack.app_token, **env), dotenv_path=None
+        self._data_dir = _temporary_queue(env)
+        self._start_queue(
+            Settings.from_env(
+                bot_env(slack, SLACK_APP_TOKEN=slack.app_token, **env), dotenv_path=None
+            )
         )
-        self.runtime = Runtime.create(self.settings)
         self.app = build_app(self.settings, runtime=self.runtime)
         self.handler: SocketModeHandler = build_socket_mode_handler(self.app, self.settings)
         self.handler.connect()
@@ -136,5 +177,9 @@ class SocketBot:
 
     def close(self) -> None:
         """Let queued jobs finish, then disconnect."""
-        self.runtime.jobs.shutdown(wait=True)
-        self.handler.close()
+        try:
+            self._stop_queue()
+        finally:
+            self.handler.close()
+            if self._data_dir:
+                shutil.rmtree(self._data_dir, ignore_errors=True)

@@ -22,6 +22,7 @@ def _start(env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.Co
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
     clean.update(env)
     clean["PYTHONPATH"] = str(REPO_ROOT)
+    clean.setdefault("SEGBOT_DATA_DIR", str(cwd / "data"))  # never the user's own folder
     return subprocess.run(
         [sys.executable, "-m", "bot"],
         cwd=cwd,
@@ -94,9 +95,8 @@ def test_a_rejected_token_stops_start_up_with_one_sentence(tmp_path: Path) -> No
 
 def test_python_m_bot_serves_healthz_in_http_mode(tmp_path: Path) -> None:
     with FakeSlack() as slack:
-        (tmp_path / ".env").write_text(
-            "".join(f"{k}={v}\n" for k, v in bot_env(slack, PORT="0").items())
-        )
+        env = bot_env(slack, PORT="0", SEGBOT_DATA_DIR=str(tmp_path / "data"))
+        (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
         clean["PYTHONPATH"] = str(REPO_ROOT)
         process = subprocess.Popen(
@@ -169,5 +169,6 @@ def test_env_example_documents_every_setting() -> None:
         Settings.from_env({}, dotenv_path=REPO_ROOT / ".env.example")
 
 
-def test_procfile_runs_http_mode() -> None:
-    assert (REPO_ROOT / "Procfile").read_text().strip() == "web: python -m bot"
+def test_procfile_runs_a_listener_and_workers() -> None:
+    lines = (REPO_ROOT / "Procfile").read_text().strip().splitlines()
+    assert lines == ["web: python -m bot --no-worker", "worker: python -m bot worker"]
