@@ -1,0 +1,127 @@
+"""Durable jobs: the real ``python -m bot`` processes, killed and restarted; one answer per file."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.queue import SqliteLedger
+from tests.bot.harness import BotProcess
+from tests.bot.slack_server import FakeSlack, wait_until
+
+# Short leases so a job whose worker was killed is taken over within seconds, not 30 s.
+FAST = {"SEGBOT_JOB_LEASE_S": "3", "SEGBOT_WORKERS": "2"}
+HEAVY = ("pandas", "sklearn", "matplotlib", "scipy")
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BotProcess]]:
+    """Every bot process a test starts is killed at the end, whatever happened."""
+    started: list[BotProcess] = []
+    yield started
+    for process in started:
+        process.close()
+
+
+def drop(bot: BotProcess, slack: FakeSlack, file: dict[str, Any]) -> None:
+    """Slack's two events for one upload; each acked with 200."""
+    assert bot.event(slack.file_shared_event(file)).status == 200
+    assert bot.event(slack.file_share_message_event(file)).status == 200
+
+
+def share_ts(file: dict[str, Any]) -> str:
+    """The ts of the message that shared ``file`` (its answer goes in that thread)."""
+    shares = file["shares"]["public"]
+    return str(next(iter(shares.values()))[0]["ts"])
+
+
+def answers_by_thread(slack: FakeSlack) -> Counter[str]:
+    """How many segment answers (messages with blocks) were posted in each thread."""
+    return Counter(
+        str(call.params.get("thread_ts"))
+        for call in slack.calls("chat.postMessage")
+        if call.status == 200 and call.params.get("blocks")
+    )
+
+
+def test_killed_before_answering_then_restarted_answers_each_file_once(
+    slack: FakeSlack, tmp_path: Path, mall_customers: bytes, processes: list[BotProcess]
+) -> None:
+    env = dict(FAST, SEGBOT_DATA_DIR=str(tmp_path / "data"))
+    slack.delay("download", 5.0)  # the first bot never gets as far as answering
+    bot = BotProcess(slack, [], tmp_path / "first.log", **env)
+    processes.append(bot)
+    files = [slack.add_file(f"shop-{i}.csv", mall_customers, channel="C0MKT") for i in range(6)]
+    for file in files:
+        drop(bot, slack, file)
+    ledger = SqliteLedger(tmp_path / "data" / "queue.db", lease_s=3, queue_max=50)
+    # Both workers hold a job (downloading) when the machine dies.
+    wait_until(lambda: ledger.counts()[0] >= 2 or None, 60, "two jobs in the workers' hands")
+    assert answers_by_thread(slack) == Counter()
+    bot.kill()
+
+    slack.delay("download", 0.0)
+    again = BotProcess(slack, [], tmp_path / "second.log", **env)
+    processes.append(again)
+    wait_until(lambda: len(answers_by_thread(slack)) == 6 or None, 90, "six answers")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    assert answers_by_thread(slack) == Counter({share_ts(f): 1 for f in files})
+    assert len(slack.calls("files.completeUploadExternal")) == 6
+    assert "Queueing file:" in again.log()  # the two jobs in hand came back through the sweep
+
+
+def test_sigterm_finishes_the_job_in_hand_and_keeps_the_rest(
+    slack: FakeSlack, tmp_path: Path, mall_customers: bytes, processes: list[BotProcess]
+) -> None:
+    env = dict(FAST, SEGBOT_WORKERS="1", SEGBOT_DATA_DIR=str(tmp_path / "data"))
+    slack.delay("download", 2.0)
+    bot = BotProcess(slack, [], tmp_path / "first.log", **env)
+    processes.append(bot)
+    files = [slack.add_file(f"list-{i}.csv", mall_customers, channel="C0MKT") for i in range(3)]
+    for file in files:
+        drop(bot, slack, file)
+    ledger = SqliteLedger(tmp_path / "data" / "queue.db", lease_s=3, queue_max=50)
+    wait_until(lambda: ledger.counts()[0] >= 1 or None, 60, "a job in the worker's hands")
+
+    assert bot.terminate() == 0  # as a platform stops a machine before a restart
+    finished = answers_by_thread(slack)
+    assert sum(finished.values()) >= 1  # the job in hand was answered before the exit
+
+    slack.delay("download", 0.0)
+    again = BotProcess(slack, [], tmp_path / "second.log", **env)
+    processes.append(again)
+    wait_until(lambda: len(answers_by_thread(slack)) == 3 or None, 60, "three answers")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    assert answers_by_thread(slack) == Counter({share_ts(f): 1 for f in files})
+
+
+def test_the_listener_process_never_loads_the_heavy_stack(
+    slack: FakeSlack, tmp_path: Path, mall_customers: bytes, processes: list[BotProcess]
+) -> None:
+    report = (
+        "import atexit, sys\n"
+        f"heavy = {HEAVY!r}\n"
+        "atexit.register(lambda: print('HEAVY=' + ','.join(sorted({m.split('.')[0] for m in "
+        "sys.modules if m.split('.')[0] in heavy})), flush=True))\n"
+        "from bot.app import main\n"
+        "sys.exit(main())\n"
+    )
+    env = dict(FAST, SEGBOT_DATA_DIR=str(tmp_path / "data"))
+    listener = BotProcess(
+        slack, ["--no-worker"], tmp_path / "listener.log", python_args=("-c", report), **env
+    )
+    processes.append(listener)
+    file = slack.add_file("customers.csv", mall_customers, channel="C0MKT")
+    drop(listener, slack, file)
+    answer = listener.command("demo k=3")
+    assert answer.status == 200 and "Working on the demo sample" in answer.text
+    assert listener.command("help").status == 200
+
+    ledger = SqliteLedger(tmp_path / "data" / "queue.db", lease_s=3, queue_max=50)
+    assert ledger.counts() == (0, 2)  # both jobs wait for a worker; none runs here
+    assert listener.terminate() == 0
+    assert "HEAVY=\n" in listener.log(), listener.log()
