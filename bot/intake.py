@@ -91,9 +91,8 @@ def accept_file(
     try:
         if runtime.queue.known(key):
             return
-    except QueueUnavailable as down:
-        _refuse_once(runtime, client, key, channel, thread_ts, str(down))
-        return
+    except QueueUnavailable:
+        pass  # said below, once files.info tells whether it is data and where its thread is
     try:
         file = SlackFile.from_api(client.files_info(file=file_id)["file"])
     except SlackApiError as error:

@@ -21,7 +21,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -421,12 +421,7 @@ class RedisLedger(Ledger):
         super().__init__(lease_s, queue_max)
         import redis
 
-        self._redis = redis.Redis.from_url(
-            url,
-            socket_connect_timeout=_REDIS_TIMEOUT_S,
-            socket_timeout=_REDIS_TIMEOUT_S,
-            health_check_interval=10,
-        )
+        self._redis = redis.Redis.from_url(url, **_redis_options(_REDIS_TIMEOUT_S))
         self._local = threading.local()
 
     @contextmanager
@@ -508,14 +503,26 @@ class RedisLedger(Ledger):
 # ---------------------------------------------------------------------------- the queue
 
 
+def _redis_options(read_timeout: float) -> dict[str, Any]:
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # No retries with back-off inside the client: an outage must show within a second or two
+    # (Slack's 3 s ack), and every caller here has its own way to try again later.
+    return {
+        "socket_connect_timeout": _REDIS_TIMEOUT_S,
+        "socket_timeout": read_timeout,
+        "retry": Retry(NoBackoff(), 1),  # once, on a fresh connection (Redis restarted)
+        "health_check_interval": 10,
+    }
+
+
 def _build_huey(settings: Settings) -> Huey:
     if settings.queue_url:
         from redis import ConnectionPool
 
         # Blocking reads wait 1 s for work; the socket timeout must be longer than that.
-        pool = ConnectionPool.from_url(
-            settings.queue_url, socket_connect_timeout=_REDIS_TIMEOUT_S, socket_timeout=5
-        )
+        pool = ConnectionPool.from_url(settings.queue_url, **_redis_options(5.0))
         return RedisHuey("segbot", results=False, connection_pool=pool)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("segbot", results=False, filename=str(settings.data_dir / "queue.db"))
@@ -550,10 +557,26 @@ class AnswerGuard:
             return None
 
     def posted(self, ts: str) -> None:
+        # The answer is in Slack: record it even if the store has to come back first, or a
+        # second attempt would post it again.
+        until_stored(lambda: self.ledger.mark_posted(self.key, self.owner, ts), self.key)
+
+
+def until_stored(write: Callable[[], object], key: str, patience_s: float = 900.0) -> None:
+    """Run ``write`` until the store takes it (it may be restarting), for up to ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    pause = 0.25
+    while True:
         try:
-            self.ledger.mark_posted(self.key, self.owner, ts)
+            write()
+            return
         except _STORE_ERRORS + (QueueUnavailable,) as error:
-            logger.warning("Could not record the answer to %s: %s", self.key, error)
+            if time.monotonic() > deadline:
+                raise
+            if pause == 0.25:
+                logger.warning("Waiting for the queue's store to record %s: %s", key, error)
+            time.sleep(pause)
+            pause = min(2.0, pause * 2)
 
 
 class _LeaseKeeper:
@@ -650,7 +673,14 @@ class JobQueue:
         guard = AnswerGuard(self.ledger, key, owner)
         try:
             with _LeaseKeeper(self.ledger, key, owner):
-                run_job(record["job"], self.settings, guard)
+                try:
+                    run_job(record["job"], self.settings, guard)
+                except (ClaimLost, KeyboardInterrupt, SystemExit):
+                    raise
+                except Exception:
+                    logger.exception("Job %s failed outside its own error handling", key)
+                # Still holding the lease while the store may be briefly away.
+                until_stored(lambda: self.ledger.finish(key, owner), key)
         except ClaimLost:
             logger.warning("Dropped my result for %s: another worker took it over", key)
             return
@@ -660,9 +690,6 @@ class JobQueue:
                 self.enqueue(key)
                 logger.warning("Handed %s back to the queue while stopping", key)
             raise
-        except Exception:
-            logger.exception("Job %s failed outside its own error handling", key)
-        self.ledger.finish(key, owner)
 
     def close(self) -> None:
         """Close store connections."""
@@ -687,6 +714,9 @@ class Sweeper:
         self._thread = threading.Thread(target=self._run, daemon=True, name="segbot-sweep")
         self._last_purge = 0.0
         self._down = False
+        # Leases are judged only after this sweeper has seen the store for a whole lease:
+        # during an outage (or before this start) nobody could renew, so expiry means nothing.
+        self._seeing_since = time.monotonic()
 
     def start(self) -> None:
         """Register at once (so the first place in line is right), then sweep in a thread."""
@@ -709,7 +739,9 @@ class Sweeper:
         ledger = self._queue.ledger
         try:
             ledger.set_workers(self.name, self.slots, now + max(10.0, 3 * self.interval))
-            again = ledger.due_again(self._queue.queued_keys())
+            again = []
+            if time.monotonic() - self._seeing_since >= self.settings.job_lease_s:
+                again = ledger.due_again(self._queue.queued_keys())
             for key in again:
                 logger.warning("Queueing %s again: its worker stopped before answering", key)
                 self._queue.enqueue(key)
@@ -724,6 +756,7 @@ class Sweeper:
         if self._down:
             logger.info("The queue's store is reachable again")
             self._down = False
+            self._seeing_since = time.monotonic()
         return again
 
     def _run(self) -> None:

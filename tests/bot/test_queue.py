@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,13 +10,15 @@ from typing import Any
 
 import pytest
 
-from bot.queue import SqliteLedger
+from bot.queue import RedisLedger, SqliteLedger
 from tests.bot.harness import BotProcess
+from tests.bot.redis_server import RedisServer
 from tests.bot.slack_server import FakeSlack, wait_until
 
 # Short leases so a job whose worker was killed is taken over within seconds, not 30 s.
 FAST = {"SEGBOT_JOB_LEASE_S": "3", "SEGBOT_WORKERS": "2"}
 HEAVY = ("pandas", "sklearn", "matplotlib", "scipy")
+SLACK_ACK_LIMIT_S = 3.0
 
 
 @pytest.fixture
@@ -125,3 +128,123 @@ def test_the_listener_process_never_loads_the_heavy_stack(
     assert ledger.counts() == (0, 2)  # both jobs wait for a worker; none runs here
     assert listener.terminate() == 0
     assert "HEAVY=\n" in listener.log(), listener.log()
+
+
+def worker_children(supervisor: BotProcess) -> set[int]:
+    """The pids of the worker processes a ``python -m bot worker`` supervisor forked."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == supervisor.process.pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def running_owners(ledger: RedisLedger) -> set[int]:
+    """The pids of the workers holding a job right now (owner is host:pid:nonce)."""
+    now = time.time()
+    return {
+        int(record["owner"].split(":")[1])
+        for record in ledger.open_records()
+        if record["state"] == "running" and record["lease_until"] > now
+    }
+
+
+def test_two_listeners_and_two_workers_on_redis_answer_each_file_once(
+    slack: FakeSlack,
+    tmp_path: Path,
+    mall_customers: bytes,
+    redis_server: RedisServer,
+    processes: list[BotProcess],
+) -> None:
+    env = dict(FAST, SEGBOT_WORKERS="1", SEGBOT_QUEUE_URL=redis_server.url)
+    listeners = [
+        BotProcess(slack, ["--no-worker"], tmp_path / f"listener-{i}.log", **env) for i in (1, 2)
+    ]
+    workers = [BotProcess(slack, ["worker"], tmp_path / f"worker-{i}.log", **env) for i in (1, 2)]
+    processes.extend(listeners + workers)
+    slack.delay("download", 0.5)  # long enough to catch a worker in the middle of a job
+
+    files = [slack.add_file(f"region-{i}.csv", mall_customers, channel="C0MKT") for i in range(20)]
+    dropped: dict[str, float] = {}
+    for i, file in enumerate(files):
+        first, second = listeners[i % 2], listeners[(i + 1) % 2]
+        dropped[share_ts(file)] = time.monotonic()
+        # The two events of one upload reach different listeners, and Slack retries some.
+        assert first.event(slack.file_shared_event(file)).status == 200
+        assert second.event(slack.file_share_message_event(file)).status == 200
+        if i % 4 == 0:
+            assert second.event(slack.file_shared_event(file), retry_num=1).status == 200
+
+    ledger = RedisLedger(redis_server.url, lease_s=3, queue_max=50)
+    wait_until(
+        lambda: running_owners(ledger) & worker_children(workers[0]) or None,
+        60,
+        "the first worker in the middle of a job",
+    )
+    workers[0].kill()
+    workers.append(BotProcess(slack, ["worker"], tmp_path / "worker-1-again.log", **env))
+    processes.append(workers[-1])
+
+    wait_until(lambda: len(answers_by_thread(slack)) == 20 or None, 120, "twenty answers")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    assert answers_by_thread(slack) == Counter({share_ts(f): 1 for f in files})
+    for call in slack.calls("chat.postMessage"):
+        if call.params.get("blocks"):
+            assert call.at - dropped[str(call.params["thread_ts"])] < 60
+    assert len(slack.calls("files.completeUploadExternal")) == 20
+
+
+def test_redis_down_acks_in_time_with_one_sentence_and_recovers(
+    slack: FakeSlack,
+    tmp_path: Path,
+    mall_customers: bytes,
+    redis_server: RedisServer,
+    processes: list[BotProcess],
+) -> None:
+    env = dict(FAST, SEGBOT_WORKERS="1", SEGBOT_QUEUE_URL=redis_server.url)
+    bot = BotProcess(slack, [], tmp_path / "bot.log", **env)
+    processes.append(bot)
+    ledger = RedisLedger(redis_server.url, lease_s=3, queue_max=50)
+
+    # A job is in the worker's hands when Redis goes away; it must still be answered once.
+    slack.delay("download", 3.0)
+    accepted = slack.add_file("accepted.csv", mall_customers, channel="C0MKT")
+    drop(bot, slack, accepted)
+    wait_until(lambda: ledger.counts()[0] >= 1 or None, 60, "the job in the worker's hands")
+    redis_server.stop()
+
+    answer = bot.command("demo k=3")
+    assert answer.status == 200 and answer.seconds < SLACK_ACK_LIMIT_S
+    assert "can't take new work right now" in answer.text
+    refused = slack.add_file("refused.csv", mall_customers, channel="C0MKT")
+    for event in (slack.file_shared_event(refused), slack.file_share_message_event(refused)):
+        acked = bot.event(event)
+        assert acked.status == 200 and acked.seconds < SLACK_ACK_LIMIT_S
+    told = [
+        call
+        for call in slack.calls("chat.postMessage")
+        if call.params.get("thread_ts") == share_ts(refused)
+    ]
+    assert len(told) == 1 and "can't take new work right now" in told[0].params["text"]
+    assert bot.process.poll() is None  # still up
+
+    redis_server.start()
+    slack.delay("download", 0.0)
+    later = slack.add_file("later.csv", mall_customers, channel="C0MKT")
+    wait_until(lambda: _accepted(bot, slack, later), 30, "the bot taking work again")
+    wait_until(lambda: len(answers_by_thread(slack)) == 2 or None, 60, "two answers")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    assert answers_by_thread(slack) == Counter({share_ts(accepted): 1, share_ts(later): 1})
+
+
+def _accepted(bot: BotProcess, slack: FakeSlack, file: dict[str, Any]) -> bool:
+    drop(bot, slack, file)
+    return not any(
+        "can't take new work" in str(call.params.get("text"))
+        for call in slack.calls("chat.postMessage")
+        if call.params.get("thread_ts") == share_ts(file)
+    )
