@@ -202,6 +202,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         runtime = Runtime.create(settings)
         app = _connect(settings, runtime)
         workers = _start_workers() if role == "both" else None
+        if role == "listener" and settings.queue_url is None:
+            logger.warning(
+                "No SEGBOT_QUEUE_URL: jobs wait in %s for `python -m bot worker` on this "
+                "machine; set a Redis address to run workers elsewhere",
+                settings.data_dir / "queue.db",
+            )
         try:
             _serve(app, settings)
         finally:

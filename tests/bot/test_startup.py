@@ -40,6 +40,15 @@ def test_defaults() -> None:
     assert settings.max_file_bytes == 50 * 1024 * 1024 and settings.max_rows == 1_000_000
     assert not settings.socket_mode
     assert "s3cret" not in repr(settings) and "xoxb" not in repr(settings)
+    assert settings.queue_url is None and settings.data_dir.name == "segbot"
+
+
+def test_a_redis_password_stays_out_of_the_settings_repr() -> None:
+    settings = Settings.from_env(
+        {**GOOD, "SEGBOT_QUEUE_URL": "redis://:hunter2@queue.internal:6379/0"}, dotenv_path=None
+    )
+    assert settings.queue_url == "redis://:hunter2@queue.internal:6379/0"
+    assert "hunter2" not in repr(settings)
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
@@ -66,6 +75,8 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         ({"PORT": "eighty"}, "PORT"),
         ({"SEGBOT_WORKERS": "0"}, "SEGBOT_WORKERS"),
         ({"SEGBOT_MAX_FILE_MB": "-5"}, "SEGBOT_MAX_FILE_MB"),
+        ({"SEGBOT_QUEUE_URL": "localhost:6379"}, "SEGBOT_QUEUE_URL must be a Redis address"),
+        ({"SEGBOT_JOB_LEASE_S": "0.1"}, "SEGBOT_JOB_LEASE_S"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
@@ -163,6 +174,9 @@ def test_env_example_documents_every_setting() -> None:
         "SEGBOT_MAX_ROWS",
         "SEGBOT_WORKERS",
         "SEGBOT_QUEUE_MAX",
+        "SEGBOT_DATA_DIR",
+        "SEGBOT_QUEUE_URL",
+        "SEGBOT_JOB_LEASE_S",
     }
     # Copied as is, the example must load (empty values mean "not set").
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
