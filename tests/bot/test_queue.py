@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -248,3 +249,31 @@ def _accepted(bot: BotProcess, slack: FakeSlack, file: dict[str, Any]) -> bool:
         for call in slack.calls("chat.postMessage")
         if call.params.get("thread_ts") == share_ts(file)
     )
+
+
+def test_workers_told_to_stop_now_hand_their_job_back(
+    slack: FakeSlack, tmp_path: Path, mall_customers: bytes, processes: list[BotProcess]
+) -> None:
+    env = dict(FAST, SEGBOT_WORKERS="1", SEGBOT_DATA_DIR=str(tmp_path / "data"))
+    listener = BotProcess(slack, ["--no-worker"], tmp_path / "listener.log", **env)
+    workers = BotProcess(slack, ["worker"], tmp_path / "workers.log", **env)
+    processes.extend([listener, workers])
+    slack.delay("download", 4.0)
+    file = slack.add_file("handed-back.csv", mall_customers, channel="C0MKT")
+    drop(listener, slack, file)
+    ledger = SqliteLedger(tmp_path / "data" / "queue.db", lease_s=3, queue_max=50)
+    wait_until(lambda: ledger.counts()[0] >= 1 or None, 60, "the job in the worker's hands")
+
+    # SIGINT is "stop now" (SIGTERM would let the job finish): the job goes back in line.
+    workers.process.send_signal(signal.SIGINT)
+    assert workers.process.wait(30) == 0
+    assert "Handed file:" in workers.log()
+    assert ledger.counts() == (0, 1)
+    assert answers_by_thread(slack) == Counter()
+
+    slack.delay("download", 0.0)
+    again = BotProcess(slack, ["worker"], tmp_path / "workers-again.log", **env)
+    processes.append(again)
+    wait_until(lambda: answers_by_thread(slack) or None, 60, "the answer")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    assert answers_by_thread(slack) == Counter({share_ts(file): 1})
