@@ -201,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         runtime = Runtime.create(settings)
         app = _connect(settings, runtime)
-        workers = _start_workers() if role == "both" else None
+        workers = _Workers() if role == "both" else None
         if role == "listener" and settings.queue_url is None:
             logger.warning(
                 "No SEGBOT_QUEUE_URL: jobs wait in %s for `python -m bot worker` on this "
@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _serve(app, settings)
         finally:
             if workers is not None:
-                _stop_workers(workers)
+                workers.stop()
             runtime.queue.close()
     except ConfigError as problem:
         print(f"segbot could not start: {problem}", file=sys.stderr)
@@ -254,23 +254,41 @@ def _serve(app: App, settings: Settings) -> None:
         server.serve()
 
 
-def _start_workers() -> subprocess.Popen[bytes]:
-    """The workers of a one-machine bot: ``python -m bot worker`` as a child process."""
-    env = dict(os.environ, **{_CHILD_FLAG: "1"})
-    return subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env)
+class _Workers:
+    """The workers of a one-machine bot: ``python -m bot worker`` as a child process, started
+    again if it ever dies while the listener runs (jobs wait safely in the queue meanwhile)."""
 
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._process = self._start()
+        self._watch = threading.Thread(target=self._keep_alive, daemon=True, name="segbot-work")
+        self._watch.start()
 
-def _stop_workers(workers: subprocess.Popen[bytes]) -> None:
-    # Platforms send SIGTERM before a restart: the workers finish or hand back their jobs;
-    # jobs still waiting stay in the queue's store for the next start.
-    logger.info("segbot is stopping; the workers finish the jobs in hand")
-    if workers.poll() is None:
-        workers.send_signal(signal.SIGTERM)
-    try:
-        workers.wait(SHUTDOWN_S + 4)
-    except subprocess.TimeoutExpired:
-        workers.kill()
-        workers.wait(5)
+    @staticmethod
+    def _start() -> subprocess.Popen[bytes]:
+        env = dict(os.environ, **{_CHILD_FLAG: "1"})
+        return subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env)
+
+    def _keep_alive(self) -> None:
+        while not self._stopping.wait(2.0):
+            code = self._process.poll()
+            if code is not None and not self._stopping.is_set():
+                logger.error("The worker processes stopped (exit %s); starting them again", code)
+                self._process = self._start()
+
+    def stop(self) -> None:
+        """SIGTERM to the workers: they finish or hand back the jobs in hand; the jobs still
+        waiting stay in the queue's store for the next start."""
+        self._stopping.set()
+        logger.info("segbot is stopping; the workers finish the jobs in hand")
+        process = self._process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(SHUTDOWN_S + 4)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def _connect(settings: Settings, runtime: Runtime) -> App:

@@ -21,8 +21,9 @@ import sqlite3
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "QueueFull",
     "QueueUnavailable",
     "Sweeper",
+    "store_errors",
     "unavailable_text",
 ]
 
@@ -81,7 +83,8 @@ def unavailable_text() -> str:
     )
 
 
-def _store_errors() -> tuple[type[BaseException], ...]:
+def store_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the queue's store cannot be reached right now"."""
     errors: list[type[BaseException]] = [sqlite3.OperationalError]
     try:
         import redis.exceptions
@@ -93,7 +96,7 @@ def _store_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-_STORE_ERRORS = _store_errors()
+_STORE_ERRORS = store_errors()
 
 
 @contextmanager
@@ -109,7 +112,7 @@ def _reachable() -> Iterator[None]:
 # ---------------------------------------------------------------------------- the ledger
 
 
-class Ledger:
+class Ledger(ABC):
     """Accepted jobs, their claims and the live workers, in the queue's store.
 
     Records are small JSON objects keyed by the job key (``file:F123``, ``command:...``).
@@ -123,32 +126,39 @@ class Ledger:
 
     # -- backend primitives (SQLite or Redis)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:  # pragma: no cover - abstract
-        raise NotImplementedError
-        yield
+    @abstractmethod
+    def locked(self) -> AbstractContextManager[None]:
+        """Exclusive access across every process sharing the store (re-entrant)."""
 
-    def get(self, key: str) -> dict[str, Any] | None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def get(self, key: str) -> dict[str, Any] | None:
+        """The record for ``key``."""
 
-    def put(self, record: dict[str, Any]) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def put(self, record: dict[str, Any]) -> None:
+        """Store ``record`` under its key."""
 
-    def open_records(self) -> list[dict[str, Any]]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def open_records(self) -> list[dict[str, Any]]:
+        """Records not done, oldest first."""
 
-    def purge_done(self, before: float) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def purge_done(self, before: float) -> int:
+        """Forget jobs done before ``before``."""
 
-    def next_seq(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def next_seq(self) -> int:
+        """The next acceptance number."""
 
-    def set_workers(self, name: str, slots: int, until: float) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def set_workers(self, name: str, slots: int, until: float) -> None:
+        """Register ``slots`` workers under ``name`` until ``until`` (epoch seconds)."""
 
-    def worker_slots(self, now: float) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def worker_slots(self, now: float) -> int:
+        """Worker slots registered and alive."""
 
+    @abstractmethod
     def close(self) -> None:
         """Release connections (the ledger reconnects on next use)."""
 

@@ -15,7 +15,7 @@ import time
 from huey.consumer import Consumer, ConsumerStopped
 
 from bot.config import Settings
-from bot.queue import JobQueue, Sweeper, die_with_parent
+from bot.queue import JobQueue, Sweeper, die_with_parent, store_errors
 
 __all__ = ["SHUTDOWN_S", "serve_workers", "ThreadWorkers"]
 
@@ -25,7 +25,35 @@ logger = logging.getLogger(__name__)
 SHUTDOWN_S = 25.0
 
 
+class _QuietOutage(logging.Filter):
+    """Huey logs a traceback each time a worker cannot read the queue (about once a second
+    while Redis is down); one line a minute says the same."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or not isinstance(error, store_errors()):
+            return True
+        now = time.monotonic()
+        if now - self._last < 60:
+            return False
+        self._last = now
+        record.msg = f"{record.getMessage()}: {type(error).__name__} (the store is unreachable)"
+        record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+def _quiet_huey_outages() -> None:
+    worker_logger = logging.getLogger("huey.consumer.Worker")
+    if not any(isinstance(f, _QuietOutage) for f in worker_logger.filters):
+        worker_logger.addFilter(_QuietOutage())
+
+
 def _consumer(queue: JobQueue, workers: int, worker_type: str) -> Consumer:
+    _quiet_huey_outages()
     return queue.huey.create_consumer(
         workers=workers,
         worker_type=worker_type,
