@@ -76,7 +76,7 @@ def bench_acks(data: bytes, name: str) -> None:
                 thread.start()
             for thread in threads:
                 thread.join()
-            busy_at_end = bot.runtime.jobs.pending
+            busy_at_end = sum(bot.runtime.queue.counts())
             slack.wait_calls("files.completeUploadExternal", done + BURST + 2, timeout=300)
         finally:
             bot.close()

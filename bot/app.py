@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.error import URLError
@@ -25,6 +27,9 @@ from bot.listeners import register_listeners
 from bot.logs import configure_logging
 from bot.runtime import Runtime
 from bot.slack_files import build_retry_handlers
+
+# Mirrors bot.worker.SHUTDOWN_S, without importing Huey's consumer into the listener.
+SHUTDOWN_S = 25.0
 
 __all__ = [
     "build_app",
@@ -80,7 +85,9 @@ def build_app(
         signing_secret=settings.signing_secret,
         token_verification_enabled=True,
         request_verification_enabled=True,
-        process_before_response=False,
+        # Events are recorded in the queue before the ack, so an ack means "accepted for good";
+        # the work before it is one files.info and one store write.
+        process_before_response=True,
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="segbot-listener"
         ),
@@ -172,46 +179,116 @@ def build_socket_mode_handler(app: App, settings: Settings) -> SocketModeHandler
     )
 
 
-def main() -> int:
-    """``python -m bot``: 0 on a clean stop, 2 on a set-up problem (one sentence on stderr)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m bot [--no-worker | worker]``: 0 on a clean stop, 2 on a set-up problem.
+
+    Alone it runs the listener and, as a child process, the workers (one machine). With
+    ``--no-worker`` only the listener; ``worker`` runs only the workers (scale-out).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    role = {(): "both", ("--no-worker",): "listener", ("worker",): "worker"}.get(tuple(args))
+    if role is None:
+        usage = "usage: python -m bot [--no-worker | worker]"
+        print(f"{usage} (not {' '.join(args)!r})", file=sys.stderr)
+        return 2
     configure_logging()
-    stop = threading.Event()
     try:
         settings = Settings.from_env()
+        if role == "worker":
+            from bot.worker import serve_workers
+
+            serve_workers(settings, with_parent=os.environ.get(_CHILD_FLAG) == "1")
+            return 0
         runtime = Runtime.create(settings)
         app = _connect(settings, runtime)
-        if settings.socket_mode:
-            handler = build_socket_mode_handler(app, settings)
-            try:
-                handler.connect()
-            except SlackApiError as error:
-                raise ConfigError(
-                    "Slack refused SLACK_APP_TOKEN "
-                    f"({error.response.get('error')}): check the app-level token has the "
-                    "connections:write scope and that Socket Mode is on for the app."
-                ) from None
-            logger.info("segbot is connected to Slack in Socket Mode")
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
-                # The Socket Mode client runs in its own threads; this one waits for a signal.
-                while not stop.wait(1.0):
-                    pass
-            finally:
-                handler.close()
-        else:
-            server = build_http_server(app, port=settings.port)
-            signal.signal(signal.SIGTERM, lambda *_: server.stop())
-            logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", server.port)
-            server.serve()
-        # Platforms send SIGTERM before a restart: answer the jobs already accepted.
-        logger.info("segbot is stopping; finishing %s queued job(s)", runtime.jobs.waiting)
-        runtime.jobs.shutdown(wait=True)
+        workers = _Workers() if role == "both" else None
+        if role == "listener" and settings.queue_url is None:
+            logger.warning(
+                "No SEGBOT_QUEUE_URL: jobs wait in %s for `python -m bot worker` on this "
+                "machine; set a Redis address to run workers elsewhere",
+                settings.data_dir / "queue.db",
+            )
+        try:
+            _serve(app, settings)
+        finally:
+            if workers is not None:
+                workers.stop()
+            runtime.queue.close()
     except ConfigError as problem:
         print(f"segbot could not start: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         logger.info("segbot stopped")
     return 0
+
+
+# Set for the worker child of ``python -m bot``, so it dies with the listener.
+_CHILD_FLAG = "SEGBOT_WORKER_CHILD"
+
+
+def _serve(app: App, settings: Settings) -> None:
+    """Listen for Slack (Socket Mode or HTTP) until SIGTERM."""
+    stop = threading.Event()
+    if settings.socket_mode:
+        handler = build_socket_mode_handler(app, settings)
+        try:
+            handler.connect()
+        except SlackApiError as error:
+            raise ConfigError(
+                "Slack refused SLACK_APP_TOKEN "
+                f"({error.response.get('error')}): check the app-level token has the "
+                "connections:write scope and that Socket Mode is on for the app."
+            ) from None
+        logger.info("segbot is connected to Slack in Socket Mode")
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            # The Socket Mode client runs in its own threads; this one waits for a signal.
+            while not stop.wait(1.0):
+                pass
+        finally:
+            handler.close()
+    else:
+        server = build_http_server(app, port=settings.port)
+        signal.signal(signal.SIGTERM, lambda *_: server.stop())
+        logger.info("segbot listens for Slack on http://0.0.0.0:%s/slack/events", server.port)
+        server.serve()
+
+
+class _Workers:
+    """The workers of a one-machine bot: ``python -m bot worker`` as a child process, started
+    again if it ever dies while the listener runs (jobs wait safely in the queue meanwhile)."""
+
+    def __init__(self) -> None:
+        self._stopping = threading.Event()
+        self._process = self._start()
+        self._watch = threading.Thread(target=self._keep_alive, daemon=True, name="segbot-work")
+        self._watch.start()
+
+    @staticmethod
+    def _start() -> subprocess.Popen[bytes]:
+        env = dict(os.environ, **{_CHILD_FLAG: "1"})
+        return subprocess.Popen([sys.executable, "-m", "bot", "worker"], env=env)
+
+    def _keep_alive(self) -> None:
+        while not self._stopping.wait(2.0):
+            code = self._process.poll()
+            if code is not None and not self._stopping.is_set():
+                logger.error("The worker processes stopped (exit %s); starting them again", code)
+                self._process = self._start()
+
+    def stop(self) -> None:
+        """SIGTERM to the workers: they finish or hand back the jobs in hand; the jobs still
+        waiting stay in the queue's store for the next start."""
+        self._stopping.set()
+        logger.info("segbot is stopping; the workers finish the jobs in hand")
+        process = self._process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(SHUTDOWN_S + 4)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
 
 
 def _connect(settings: Settings, runtime: Runtime) -> App:

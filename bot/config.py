@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
+from platformdirs import user_data_dir
 
 from segmentation.errors import SegmentationError
 
-__all__ = ["ConfigError", "Settings", "DEFAULT_API_URL"]
+__all__ = ["ConfigError", "Settings", "DEFAULT_API_URL", "default_data_dir"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _MB = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder for segbot (``~/.local/share/segbot`` on Linux)."""
+    return Path(user_data_dir("segbot", appauthor=False))
 
 
 class ConfigError(SegmentationError):
@@ -37,6 +43,12 @@ class Settings:
     max_rows: int = 1_000_000
     workers: int = 2
     queue_max: int = 50
+    # Where the embedded queue (SQLite) lives; ignored when queue_url is set.
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    # redis://... puts the jobs and the answered-record in Redis, shared by several machines.
+    queue_url: str | None = None
+    # A job whose worker stops renewing its claim for this long is given to another worker.
+    job_lease_s: float = 30.0
 
     @property
     def socket_mode(self) -> bool:
@@ -48,7 +60,8 @@ class Settings:
         return (
             f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, "
             f"port={self.port}, max_file_bytes={self.max_file_bytes}, max_rows={self.max_rows}, "
-            f"workers={self.workers}, queue_max={self.queue_max})"
+            f"workers={self.workers}, queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
+            f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s})"
         )
 
     @classmethod
@@ -102,6 +115,11 @@ class Settings:
             max_rows=_integer(env, "SEGBOT_MAX_ROWS", 1_000_000, low=1),
             workers=_integer(env, "SEGBOT_WORKERS", 2, low=1, high=64),
             queue_max=_integer(env, "SEGBOT_QUEUE_MAX", 50, low=0, high=100_000),
+            data_dir=Path(env["SEGBOT_DATA_DIR"]).expanduser()
+            if "SEGBOT_DATA_DIR" in env
+            else default_data_dir(),
+            queue_url=_queue_url(env.get("SEGBOT_QUEUE_URL")),
+            job_lease_s=_seconds(env, "SEGBOT_JOB_LEASE_S", 30.0),
         )
 
 
@@ -114,6 +132,41 @@ def _api_url(raw: str) -> str:
         )
     # WebClient joins method names onto the base URL, so it must end with a slash.
     return raw if raw.endswith("/") else raw + "/"
+
+
+def _queue_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.netloc or parsed.path):
+        raise ConfigError(
+            "SEGBOT_QUEUE_URL must be a Redis address such as redis://localhost:6379/0; "
+            "leave it empty to keep the queue in SEGBOT_DATA_DIR on this machine."
+        )
+    return raw
+
+
+def _redact_url(url: str | None) -> str | None:
+    # redis://:password@host keeps its password out of logs.
+    if url is None:
+        return None
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(parsed.password, "***", 1)
+    return url
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, like 30 (it is {raw!r}).") from None
+    if not 1 <= value <= 3600:
+        raise ConfigError(f"{name} must be between 1 and 3600 seconds (it is {raw}).")
+    return value
 
 
 def _integer(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from segmentation import SegmentationResult
+if TYPE_CHECKING:  # the listener process formats no results and must not load the core
+    from segmentation import SegmentationResult
 
 __all__ = [
     "Reply",

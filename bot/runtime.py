@@ -1,16 +1,19 @@
-"""The bot's long-lived state, shared by every listener through Bolt's context."""
+"""The listener's long-lived state, shared by every listener through Bolt's context."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_bolt import BoltContext
 
 from bot.config import Settings
-from bot.jobs import JobPool
 from bot.memory import ExpiringSet, RecentFiles
+from bot.queue import JobQueue
 from bot.requests import Mode
-from segmentation import Limits, Options
+
+if TYPE_CHECKING:
+    from segmentation import Options
 
 __all__ = ["Runtime"]
 
@@ -19,17 +22,18 @@ _CONTEXT_KEY = "segbot_runtime"
 
 @dataclass
 class Runtime:
-    """Settings, the job pool and the bot's memories (answered files, latest file per channel)."""
+    """Settings, the job queue and the listener's memories (latest file per channel)."""
 
     settings: Settings
-    jobs: JobPool
+    queue: JobQueue
+    # Refusals said in this process (the store is down or full, so it cannot remember them).
     answered: ExpiringSet = field(default_factory=ExpiringSet)
     recent: RecentFiles = field(default_factory=RecentFiles)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:
-        """A fresh runtime with a pool sized by the settings."""
-        return cls(settings=settings, jobs=JobPool(settings.workers, settings.queue_max))
+        """A runtime connected to the queue the settings name (SQLite file or Redis)."""
+        return cls(settings=settings, queue=JobQueue(settings))
 
     def attach(self, context: BoltContext) -> None:
         """Make this runtime reachable from a listener's ``context``."""
@@ -46,6 +50,7 @@ class Runtime:
     def options(
         self, k: int | None = None, columns: tuple[str, ...] | None = None, mode: Mode = "auto"
     ) -> Options:
-        """Core options for one job, with this bot's limits."""
-        limits = Limits(max_bytes=self.settings.max_file_bytes, max_rows=self.settings.max_rows)
-        return Options(k=k, columns=columns, mode=mode, limits=limits)
+        """Core options for one job, with this bot's limits (loads the core: workers, tests)."""
+        from bot.tasks import job_options
+
+        return job_options(self.settings, k, columns, mode)

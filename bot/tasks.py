@@ -1,16 +1,18 @@
-"""What happens after the ack: fetch the bytes, run the core, post the answer.
+"""What a worker runs for one accepted job: fetch the bytes, run the core, post the answer.
 
-Listeners call ``start_command`` / ``accept_file``; those queue ``run_command`` / ``run_file`` in
-the job pool. Every path ends with a message to the person: an answer, a problem they can fix,
-or "it failed on my side" (with the details in the log, never in Slack).
+Only worker processes import this module (it loads the heavy stack through ``segmentation``).
+Jobs arrive as plain data from the ledger (see :mod:`bot.queue`); every path ends with one
+message to the person: an answer, a problem they can fix, or "it failed on my side" (with the
+details in the log, never in Slack). Each post first asks the :class:`~bot.queue.AnswerGuard`
+whether an earlier attempt already posted, so a job run twice still answers once.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
+import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,19 +20,25 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.jobs import QueueFull
+from bot.config import Settings
+from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import (
     failure_text,
     no_data_file_text,
     problem_text,
-    queue_text,
     render_answer,
     slack_problem_text,
 )
-from bot.requests import SegmentCommand
-from bot.runtime import Runtime
-from bot.slack_files import SlackFile, check_size, download_file, upload_answer
+from bot.slack_files import (
+    SlackFile,
+    build_retry_handlers,
+    check_size,
+    download_file,
+    upload_answer,
+)
 from segmentation import (
+    Limits,
+    Options,
     SegmentationError,
     SegmentationResult,
     demo_csv,
@@ -39,12 +47,14 @@ from segmentation import (
     run,
 )
 
-__all__ = ["start_command", "run_command", "accept_file", "run_file"]
+__all__ = ["run_job", "run_command", "run_file", "segment", "job_options"]
 
 logger = logging.getLogger(__name__)
 
-# How many recent files to look through when nothing was remembered for a channel.
+# How many recent files to look through when the listener remembered none for a channel.
 _FILES_LIST_COUNT = 100
+# One Web API client per worker process (built after the fork).
+_clients: dict[tuple[int, str, str], WebClient] = {}
 
 
 class _Stages:
@@ -65,99 +75,88 @@ class _Stages:
         return ", ".join(f"{name} {s:.2f}s" for name, s in self.seconds.items())
 
 
+def run_job(job: Job, settings: Settings, guard: AnswerGuard) -> None:
+    """Run one job from the ledger (``kind`` is ``file`` or ``command``)."""
+    client = _client(settings)
+    if job["kind"] == "file":
+        run_file(client, settings, job, guard)
+    else:
+        run_command(client, settings, job, guard)
+
+
+def job_options(
+    settings: Settings,
+    k: int | None = None,
+    columns: tuple[str, ...] | None = None,
+    mode: str = "auto",
+) -> Options:
+    """Core options for one job, with this bot's limits."""
+    limits = Limits(max_bytes=settings.max_file_bytes, max_rows=settings.max_rows)
+    return Options(k=k, columns=columns, mode=mode, limits=limits)  # type: ignore[arg-type]
+
+
+def segment(source: bytes, name: str, options: Options) -> tuple[SegmentationResult, bytes, bytes]:
+    """The core's whole job for one file: segments, the scatter PNG and the labelled CSV.
+
+    Kept as one small function so a wall-clock limit can wrap exactly the CPU-heavy part.
+    """
+    result = run(source, options, filename=name)
+    return result, render_scatter(result), export_csv(result)
+
+
 # ---------------------------------------------------------------------------- /segment
 
 
-def start_command(
-    runtime: Runtime,
-    client: WebClient,
-    respond: Respond,
-    request: SegmentCommand,
-    *,
-    channel: str,
-    user: str | None,
-    bot_user_id: str | None,
-) -> None:
-    """Queue a ``/segment`` job (the command is already acked) and tell the person their place."""
-    job = functools.partial(
-        run_command,
-        runtime,
-        client,
-        respond,
-        request,
-        channel=channel,
-        user=user,
-        bot_user_id=bot_user_id,
-    )
-    try:
-        place, _ = runtime.jobs.submit(job, name=f"/segment {request.action} in {channel}")
-    except QueueFull as busy:
-        _respond(respond, problem_text(str(busy)))
-        return
-    if place:
-        _respond(respond, queue_text(place))
-
-
-def run_command(
-    runtime: Runtime,
-    client: WebClient,
-    respond: Respond,
-    request: SegmentCommand,
-    *,
-    channel: str,
-    user: str | None,
-    bot_user_id: str | None,
-) -> None:
+def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Do one ``/segment`` job: problems go back privately, the answer to the channel."""
-    what = "the demo sample" if request.action == "demo" else "the latest data file"
+    action, channel, user = job["action"], job["channel"], job.get("user")
+    respond = Respond(response_url=job["response_url"])
+    what = "the demo sample" if action == "demo" else "the latest data file"
     stages = _Stages()
     try:
         with stages.stage("fetch"):
-            if request.action == "demo":
+            if action == "demo":
                 source, name = demo_csv(), "demo.csv"
             else:
-                file = _latest_data_file(runtime, client, channel, bot_user_id)
+                file = _latest_data_file(client, job)
                 if file is None:
-                    _respond(respond, no_data_file_text())
+                    _respond(respond, guard, no_data_file_text())
                     return
                 what = file.name
-                check_size(file, runtime.settings.max_file_bytes)
-                source, name = _download(runtime, client, file), file.name
-        result, png, csv = _segment(runtime, stages, source, name, request)
-        with stages.stage("post"):
-            posted = client.chat_postMessage(channel=channel, **_answer_kwargs(result, user))
-        with stages.stage("upload"):
-            upload_answer(
-                client,
-                channel=channel,
-                thread_ts=str(posted["ts"]),
-                source_name=name,
-                png=png,
-                csv=csv,
+                check_size(file, settings.max_file_bytes)
+                source, name = _download(settings, client, file), file.name
+        columns = tuple(job["columns"]) if job.get("columns") else None
+        with stages.stage("segment"):
+            result, png, csv = segment(
+                source, name, job_options(settings, job.get("k"), columns, job["mode"])
             )
-        logger.info("Answered /segment %s in %s: %s", request.action, channel, stages)
+        with stages.stage("post"):
+            ts = _post_answer(client, guard, channel, None, result, user)
+        with stages.stage("upload"):
+            upload_answer(client, channel=channel, thread_ts=ts, source_name=name, png=png, csv=csv)
+        logger.info("Answered /segment %s in %s: %s", action, channel, stages)
+    except ClaimLost:
+        raise
     except SegmentationError as problem:
-        _respond(respond, problem_text(str(problem)))
+        _respond(respond, guard, problem_text(str(problem)))
     except SlackApiError as error:
         logger.warning("Slack refused a call for /segment in %s: %s", channel, _api_error(error))
-        _respond(respond, slack_problem_text(_api_error(error), _needed(error)))
+        _respond(respond, guard, slack_problem_text(_api_error(error), _needed(error)))
     except Exception:
-        logger.exception("/segment %s failed in %s", request.action, channel)
-        _respond(respond, failure_text(what))
+        logger.exception("/segment %s failed in %s", action, channel)
+        _respond(respond, guard, failure_text(what))
 
 
-def _latest_data_file(
-    runtime: Runtime, client: WebClient, channel: str, bot_user_id: str | None
-) -> SlackFile | None:
-    file_id = runtime.recent.latest(channel)
+def _latest_data_file(client: WebClient, job: Job) -> SlackFile | None:
+    channel, bot_user_id = job["channel"], job.get("bot_user_id")
+    file_id = job.get("file_hint")
     if file_id is not None:
         try:
             return SlackFile.from_api(client.files_info(file=file_id)["file"])
         except SlackApiError as error:
             if _api_error(error) not in ("file_not_found", "file_deleted"):
                 raise
-            runtime.recent.forget(channel, file_id)
-    # Nothing remembered (the bot restarted, or the file came before it joined): ask Slack.
+    # Nothing remembered (the listener restarted, or the file came before it joined): ask Slack.
     listed = client.files_list(channel=channel, count=_FILES_LIST_COUNT)
     candidates = [
         file
@@ -171,159 +170,117 @@ def _latest_data_file(
 # ---------------------------------------------------------------------------- shared files
 
 
-def accept_file(
-    runtime: Runtime,
-    client: WebClient,
-    *,
-    file_id: str,
-    channel: str,
-    user: str | None,
-    bot_user_id: str | None,
-    thread_ts: str | None = None,
-    file_obj: Mapping[str, Any] | None = None,
-) -> None:
-    """Handle one shared file (from ``file_shared`` or a ``file_share`` message), exactly once.
-
-    Runs in the listener after Slack's event was acked; only cheap calls happen here
-    (``files.info``), the download and the segmentation are queued.
-    """
-    if file_obj is not None and file_obj.get("name"):
-        # Message events carry the whole file object: skip images without any API call.
-        if not SlackFile.from_api(file_obj).is_data:
-            return
-    if not runtime.answered.claim(file_id):
-        return
-    try:
-        file = SlackFile.from_api(client.files_info(file=file_id)["file"])
-    except SlackApiError as error:
-        logger.warning("files.info failed for %s in %s: %s", file_id, channel, _api_error(error))
-        if file_obj is not None and SlackFile.from_api(file_obj).is_data:
-            _post(client, channel, thread_ts, slack_problem_text(_api_error(error), _needed(error)))
-        return
-    if not file.is_data or (bot_user_id is not None and file.user == bot_user_id):
-        return
-    runtime.recent.remember(channel, file.id, file.created)
-    thread_ts = thread_ts or file.thread_ts(channel)
-    try:
-        check_size(file, runtime.settings.max_file_bytes)
-    except SegmentationError as problem:
-        _post(client, channel, thread_ts, problem_text(str(problem)))
-        return
-    job = functools.partial(run_file, runtime, client, file, channel=channel, thread_ts=thread_ts)
-    try:
-        place, _ = runtime.jobs.submit(job, name=f"{file.id} in {channel}")
-    except QueueFull as busy:
-        _post(client, channel, thread_ts, problem_text(str(busy)))
-        return
-    if place:
-        _tell_place(client, channel, thread_ts, user, place)
-
-
-def run_file(
-    runtime: Runtime,
-    client: WebClient,
-    file: SlackFile,
-    *,
-    channel: str,
-    thread_ts: str | None,
-) -> None:
+def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Download, segment and answer one shared file in its thread."""
+    channel, thread_ts = job["channel"], job.get("thread_ts")
     stages = _Stages()
+    name = "that file"
     try:
+        file = SlackFile.from_api(client.files_info(file=job["file_id"])["file"])
+        name = file.name
+        thread_ts = thread_ts or file.thread_ts(channel)
+        check_size(file, settings.max_file_bytes)
         with stages.stage("download"):
-            source = _download(runtime, client, file)
-        result, png, csv = _segment(runtime, stages, source, file.name, None)
+            source = _download(settings, client, file)
+        with stages.stage("segment"):
+            result, png, csv = segment(source, file.name, job_options(settings))
         with stages.stage("post"):
-            posted = client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, **_answer_kwargs(result, None)
-            )
+            ts = _post_answer(client, guard, channel, thread_ts, result, None)
         with stages.stage("upload"):
             upload_answer(
                 client,
                 channel=channel,
-                thread_ts=thread_ts or str(posted["ts"]),
+                thread_ts=thread_ts or ts,
                 source_name=file.name,
                 png=png,
                 csv=csv,
             )
         logger.info("Answered %s in %s: %s", file.id, channel, stages)
+    except ClaimLost:
+        raise
     except SegmentationError as problem:
-        _post(client, channel, thread_ts, problem_text(str(problem)))
+        _post(client, guard, channel, thread_ts, problem_text(str(problem)))
     except SlackApiError as error:
-        logger.warning("Slack refused a call for %s in %s: %s", file.id, channel, _api_error(error))
-        _post(client, channel, thread_ts, slack_problem_text(_api_error(error), _needed(error)))
+        logger.warning(
+            "Slack refused a call for %s in %s: %s", job["file_id"], channel, _api_error(error)
+        )
+        text = slack_problem_text(_api_error(error), _needed(error))
+        _post(client, guard, channel, thread_ts, text)
     except Exception:
-        logger.exception("Segmenting %s failed in %s", file.id, channel)
-        _post(client, channel, thread_ts, failure_text(file.name))
+        logger.exception("Segmenting %s failed in %s", job["file_id"], channel)
+        _post(client, guard, channel, thread_ts, failure_text(name))
 
 
 # ---------------------------------------------------------------------------- helpers
 
 
-def _segment(
-    runtime: Runtime,
-    stages: _Stages,
-    source: bytes,
-    name: str,
-    request: SegmentCommand | None,
-) -> tuple[SegmentationResult, bytes, bytes]:
-    options = (
-        runtime.options(request.k, request.columns, request.mode)
-        if request is not None
-        else runtime.options()
-    )
-    with stages.stage("segment"):
-        result = run(source, options, filename=name)
-    with stages.stage("render"):
-        png = render_scatter(result)
-        csv = export_csv(result)
-    return result, png, csv
+def _client(settings: Settings) -> WebClient:
+    key = (os.getpid(), settings.api_url, settings.bot_token)
+    client = _clients.get(key)
+    if client is None:
+        client = WebClient(
+            token=settings.bot_token,
+            base_url=settings.api_url,
+            retry_handlers=build_retry_handlers(),
+            logger=logging.getLogger("bot.slack_api"),
+        )
+        _clients[key] = client
+    return client
 
 
-def _download(runtime: Runtime, client: WebClient, file: SlackFile) -> bytes:
-    token = client.token
-    if token is None:
-        raise RuntimeError("the Web API client has no token")
+def _download(settings: Settings, client: WebClient, file: SlackFile) -> bytes:
     return download_file(
         file,
-        token,
-        max_bytes=runtime.settings.max_file_bytes,
-        api_url=runtime.settings.api_url,
+        settings.bot_token,
+        max_bytes=settings.max_file_bytes,
+        api_url=settings.api_url,
         retry_handlers=client.retry_handlers,
     )
 
 
-def _answer_kwargs(result: SegmentationResult, user: str | None) -> dict[str, Any]:
+def _post_answer(
+    client: WebClient,
+    guard: AnswerGuard,
+    channel: str,
+    thread_ts: str | None,
+    result: SegmentationResult,
+    user: str | None,
+) -> str:
+    """Post the answer once; the ts of the answer (an earlier attempt's, if it posted)."""
+    earlier = guard.before_post()
+    if earlier is not None:
+        logger.info("The answer in %s was posted before (%s); adding the files", channel, earlier)
+        return earlier
     reply = render_answer(result, requested_by=user)
-    return {"text": reply.text, "blocks": reply.blocks}
+    posted = client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
+    )
+    ts = str(posted["ts"])
+    guard.posted(ts)
+    return ts
 
 
-def _tell_place(
-    client: WebClient, channel: str, thread_ts: str | None, user: str | None, place: int
+def _post(
+    client: WebClient, guard: AnswerGuard, channel: str, thread_ts: str | None, text: str
 ) -> None:
-    # Only the person who shared the file needs to know; everyone else sees the answer.
     try:
-        if user:
-            client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, text=queue_text(place)
-            )
-        else:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=queue_text(place))
-    except SlackClientError as error:
-        logger.warning("Could not tell the place in line in %s: %s", channel, error)
-
-
-def _post(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:
-    try:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        if guard.before_post() is not None:
+            return
+        posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+        guard.posted(str(posted["ts"]))
     except (SlackClientError, OSError) as error:
         # Nowhere left to tell the person; the log is the record.
         logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
 
 
-def _respond(respond: Callable[..., Any], text: str) -> None:
+def _respond(respond: Callable[..., Any], guard: AnswerGuard, text: str) -> None:
     try:
+        if guard.before_post() is not None:
+            return
         respond(text=text, response_type="ephemeral")
+        guard.posted("response_url")
+    except ClaimLost:
+        raise
     except Exception as error:  # response_url expired, network down: log, never crash a worker
         logger.error("Could not answer through response_url: %s", type(error).__name__)
 

@@ -1,14 +1,13 @@
-"""``/segment``: parse, ack at once with a short note, queue the work."""
+"""``/segment``: parse, record and queue the job, and ack with a short note and the place."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
+from slack_bolt import Ack, App, BoltContext
 
-from bot import tasks
-from bot.replies import bad_command_reply, busy_text, problem_text, usage_reply, working_text
+from bot import intake
+from bot.replies import bad_command_reply, usage_reply
 from bot.requests import BadCommand, parse_command
 from bot.runtime import Runtime
 
@@ -20,14 +19,9 @@ def register(app: App) -> None:
     app.command("/segment")(handle_segment)
 
 
-def handle_segment(
-    ack: Ack,
-    command: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    context: BoltContext,
-) -> None:
-    """Answer help and mistakes in the ack itself; everything else runs after the ack."""
+def handle_segment(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    """Answer help and mistakes in the ack itself; the work is queued before the ack, so the
+    ack can say "working on it" with the place in line, or that it cannot be taken now."""
     try:
         request = parse_command(command.get("text") or "")
     except BadCommand as problem:
@@ -38,18 +32,10 @@ def handle_segment(
         reply = usage_reply()
         ack(text=reply.text, blocks=reply.blocks)
         return
-    runtime = Runtime.of(context)
-    if runtime.jobs.full:
-        # Say so in the ack itself rather than "working on it" followed by "too busy".
-        ack(text=problem_text(busy_text()))
-        return
-    ack(text=working_text(request.action))
-    tasks.start_command(
-        runtime,
-        client,
-        respond,
-        request,
-        channel=str(command["channel_id"]),
-        user=command.get("user_id"),
-        bot_user_id=context.bot_user_id,
+    text = intake.start_command(
+        Runtime.of(context), request, command, bot_user_id=context.bot_user_id
     )
+    if text is None:
+        ack()  # Slack delivered this invocation twice; the first one is being answered
+    else:
+        ack(text=text)

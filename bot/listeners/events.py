@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot import tasks
+from bot import intake
 from bot.runtime import Runtime
 
 __all__ = ["register", "handle_file_shared", "handle_file_share_message", "ignore_message"]
@@ -26,7 +26,7 @@ def handle_file_shared(event: dict[str, Any], client: WebClient, context: BoltCo
     file_id = event.get("file_id") or (event.get("file") or {}).get("id")
     if not channel or not file_id:
         return
-    tasks.accept_file(
+    intake.accept_file(
         Runtime.of(context),
         client,
         file_id=str(file_id),
@@ -47,7 +47,7 @@ def handle_file_share_message(
     for file_obj in event.get("files") or []:
         if not file_obj.get("id"):
             continue
-        tasks.accept_file(
+        intake.accept_file(
             Runtime.of(context),
             client,
             file_id=str(file_obj["id"]),

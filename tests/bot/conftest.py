@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.bot.harness import MALL_CUSTOMERS, HttpBot, SocketBot
+from tests.bot.redis_server import RedisServer
 from tests.bot.slack_server import FakeSlack
 
 
@@ -52,3 +53,12 @@ def mall_customers() -> bytes:
     if not MALL_CUSTOMERS.is_file():
         pytest.skip(f"{MALL_CUSTOMERS} is not available")
     return MALL_CUSTOMERS.read_bytes()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, stopped after the test."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()

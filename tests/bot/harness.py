@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +23,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from bot.app import build_app, build_http_server, build_socket_mode_handler
 from bot.config import Settings
 from bot.runtime import Runtime
-from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign
+from bot.worker import ThreadWorkers
+from tests.bot.slack_server import SIGNING_SECRET, FakeSlack, sign, wait_until
 from tests.support import SHARED_DATA
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -53,24 +61,11 @@ def bot_env(slack: FakeSlack, **overrides: str) -> dict[str, str]:
     return env
 
 
-class HttpBot:
-    """The real bot in HTTP mode (waitress on port 0) in a thread of this process."""
+class SignedSender:
+    """Sends requests to a bot listening on ``127.0.0.1:port``, signed as Slack signs them."""
 
-    def __init__(self, slack: FakeSlack, **env: str) -> None:
-        self.slack = slack
-        self.settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
-        self.runtime = Runtime.create(self.settings)
-        self.app = build_app(self.settings, runtime=self.runtime)
-        self.server = build_http_server(self.app, host="127.0.0.1", port=0)
-        self.port = self.server.port
-        self._thread = threading.Thread(target=self.server.serve, daemon=True, name="bot-http")
-        self._thread.start()
-
-    def close(self) -> None:
-        """Let queued jobs finish, then stop serving."""
-        self.runtime.jobs.shutdown(wait=True)
-        self.server.stop()
-        self._thread.join(10)
+    slack: FakeSlack
+    port: int
 
     def request(
         self,
@@ -120,15 +115,73 @@ class HttpBot:
         return self.post_signed(body, "application/json", extra_headers=extra)
 
 
-class SocketBot:
+class _QueuedBot:
+    """The listener's runtime plus worker threads on a queue in a fresh temporary folder."""
+
+    def _start_queue(self, settings: Settings) -> None:
+        self.settings = settings
+        self.runtime = Runtime.create(settings)
+        # Worker threads rather than processes: this process also runs the fake Slack's
+        # threads, and forking a threaded process is asking for deadlocks. The subprocess
+        # tests (tests/bot/test_queue.py) run the real `python -m bot` with processes.
+        self.workers = ThreadWorkers(settings)
+        self.workers.start()
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Wait (bounded) until no job is running or waiting, so "nothing more" is final."""
+        wait_until(lambda: self.runtime.queue.counts() == (0, 0) or None, timeout, "an idle queue")
+
+    def _stop_queue(self) -> None:
+        try:
+            self.wait_idle()
+        finally:
+            self.workers.stop()
+            self.runtime.queue.close()
+
+
+def _temporary_queue(env: dict[str, str]) -> str | None:
+    """A fresh SEGBOT_DATA_DIR for a test bot (never the user's own data folder)."""
+    if "SEGBOT_DATA_DIR" in env or "SEGBOT_QUEUE_URL" in env:
+        return None
+    env["SEGBOT_DATA_DIR"] = tempfile.mkdtemp(prefix="segbot-test-")
+    return env["SEGBOT_DATA_DIR"]
+
+
+class HttpBot(_QueuedBot, SignedSender):
+    """The real bot in HTTP mode (waitress on port 0) in a thread of this process."""
+
+    def __init__(self, slack: FakeSlack, **env: str) -> None:
+        self.slack = slack
+        self._data_dir = _temporary_queue(env)
+        self._start_queue(Settings.from_env(bot_env(slack, **env), dotenv_path=None))
+        self.app = build_app(self.settings, runtime=self.runtime)
+        self.server = build_http_server(self.app, host="127.0.0.1", port=0)
+        self.port = self.server.port
+        self._thread = threading.Thread(target=self.server.serve, daemon=True, name="bot-http")
+        self._thread.start()
+
+    def close(self) -> None:
+        """Let queued jobs finish, then stop serving."""
+        try:
+            self._stop_queue()
+        finally:
+            self.server.stop()
+            self._thread.join(10)
+            if self._data_dir:
+                shutil.rmtree(self._data_dir, ignore_errors=True)
+
+
+class SocketBot(_QueuedBot):
     """The real bot in Socket Mode, connected to the fake server's WebSocket endpoint."""
 
     def __init__(self, slack: FakeSlack, **env: str) -> None:
         self.slack = slack
-        self.settings = Settings.from_env(
-            bot_env(slack, SLACK_APP_TOKEN=slack.app_token, **env), dotenv_path=None
+        self._data_dir = _temporary_queue(env)
+        self._start_queue(
+            Settings.from_env(
+                bot_env(slack, SLACK_APP_TOKEN=slack.app_token, **env), dotenv_path=None
+            )
         )
-        self.runtime = Runtime.create(self.settings)
         self.app = build_app(self.settings, runtime=self.runtime)
         self.handler: SocketModeHandler = build_socket_mode_handler(self.app, self.settings)
         self.handler.connect()
@@ -136,5 +189,81 @@ class SocketBot:
 
     def close(self) -> None:
         """Let queued jobs finish, then disconnect."""
-        self.runtime.jobs.shutdown(wait=True)
-        self.handler.close()
+        try:
+            self._stop_queue()
+        finally:
+            self.handler.close()
+            if self._data_dir:
+                shutil.rmtree(self._data_dir, ignore_errors=True)
+
+
+class BotProcess(SignedSender):
+    """``python -m bot [args]`` as a real process group (listener, workers or both).
+
+    Its log goes to ``log_path``; :meth:`kill` sends SIGKILL to the whole group, as a platform
+    does when it kills a machine.
+    """
+
+    def __init__(
+        self,
+        slack: FakeSlack,
+        args: Sequence[str],
+        log_path: Path,
+        *,
+        python_args: Sequence[str] = ("-m", "bot"),
+        **env: str,
+    ) -> None:
+        self.slack = slack
+        self.args = list(args)
+        self.log_path = log_path
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
+        clean.update(bot_env(slack, PORT="0", **env))
+        clean["PYTHONPATH"] = str(REPO_ROOT)
+        self.env = clean
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(
+            [sys.executable, *python_args, *self.args],
+            env=clean,
+            stdout=self._log,
+            stderr=self._log,
+            start_new_session=True,
+        )
+        self.port = 0
+        if "worker" not in self.args:
+            self.port = wait_until(self._port_from_log, 30, f"{log_path.name}: listening")
+
+    def log(self) -> str:
+        """Everything the process logged so far."""
+        return self.log_path.read_text(errors="replace")
+
+    def _port_from_log(self) -> int | None:
+        if self.process.poll() is not None:
+            raise AssertionError(f"the bot exited early:\n{self.log()}")
+        for line in self.log().splitlines():
+            if "listens for Slack on" in line:
+                return int(line.split("http://")[1].split(":")[-1].split("/")[0])
+        return None
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the group (listener, supervisor, workers)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
+
+    def terminate(self, timeout: float = 40.0) -> int:
+        """SIGTERM to the main process, as a platform sends before a restart; its exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def close(self) -> None:
+        """Stop whatever is left of the group."""
+        if self.process.poll() is None:
+            self.kill()
+        else:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._log.close()

@@ -22,7 +22,7 @@ def _thread_of(file: dict[str, object]) -> str:
 
 def _quiet_for_a_moment(bot: HttpBot) -> None:
     """Wait until the bot has nothing running or waiting (bounded), so 'nothing' is final."""
-    bot.runtime.jobs.shutdown(wait=True)
+    bot.wait_idle()
 
 
 def test_mall_customers_drop_is_answered_in_its_thread_with_the_core_names(

@@ -48,7 +48,7 @@ def test_a_file_drop_envelope_is_acked_and_answered_in_the_thread(
         slack.wait_ack(envelope_id)
 
     slack.wait_calls("files.completeUploadExternal")
-    socket_bot.runtime.jobs.shutdown(wait=True)
+    socket_bot.wait_idle()
     answers = slack.calls("chat.postMessage")
     assert len(answers) == 1
     share_ts = file["shares"]["public"]["C0MKT"][0]["ts"]

@@ -22,6 +22,7 @@ def _start(env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.Co
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
     clean.update(env)
     clean["PYTHONPATH"] = str(REPO_ROOT)
+    clean.setdefault("SEGBOT_DATA_DIR", str(cwd / "data"))  # never the user's own folder
     return subprocess.run(
         [sys.executable, "-m", "bot"],
         cwd=cwd,
@@ -39,6 +40,15 @@ def test_defaults() -> None:
     assert settings.max_file_bytes == 50 * 1024 * 1024 and settings.max_rows == 1_000_000
     assert not settings.socket_mode
     assert "s3cret" not in repr(settings) and "xoxb" not in repr(settings)
+    assert settings.queue_url is None and settings.data_dir.name == "segbot"
+
+
+def test_a_redis_password_stays_out_of_the_settings_repr() -> None:
+    settings = Settings.from_env(
+        {**GOOD, "SEGBOT_QUEUE_URL": "redis://:hunter2@queue.internal:6379/0"}, dotenv_path=None
+    )
+    assert settings.queue_url == "redis://:hunter2@queue.internal:6379/0"
+    assert "hunter2" not in repr(settings)
 
 
 def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
@@ -65,6 +75,8 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         ({"PORT": "eighty"}, "PORT"),
         ({"SEGBOT_WORKERS": "0"}, "SEGBOT_WORKERS"),
         ({"SEGBOT_MAX_FILE_MB": "-5"}, "SEGBOT_MAX_FILE_MB"),
+        ({"SEGBOT_QUEUE_URL": "localhost:6379"}, "SEGBOT_QUEUE_URL must be a Redis address"),
+        ({"SEGBOT_JOB_LEASE_S": "0.1"}, "SEGBOT_JOB_LEASE_S"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
@@ -94,9 +106,8 @@ def test_a_rejected_token_stops_start_up_with_one_sentence(tmp_path: Path) -> No
 
 def test_python_m_bot_serves_healthz_in_http_mode(tmp_path: Path) -> None:
     with FakeSlack() as slack:
-        (tmp_path / ".env").write_text(
-            "".join(f"{k}={v}\n" for k, v in bot_env(slack, PORT="0").items())
-        )
+        env = bot_env(slack, PORT="0", SEGBOT_DATA_DIR=str(tmp_path / "data"))
+        (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
         clean["PYTHONPATH"] = str(REPO_ROOT)
         process = subprocess.Popen(
@@ -163,11 +174,15 @@ def test_env_example_documents_every_setting() -> None:
         "SEGBOT_MAX_ROWS",
         "SEGBOT_WORKERS",
         "SEGBOT_QUEUE_MAX",
+        "SEGBOT_DATA_DIR",
+        "SEGBOT_QUEUE_URL",
+        "SEGBOT_JOB_LEASE_S",
     }
     # Copied as is, the example must load (empty values mean "not set").
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
         Settings.from_env({}, dotenv_path=REPO_ROOT / ".env.example")
 
 
-def test_procfile_runs_http_mode() -> None:
-    assert (REPO_ROOT / "Procfile").read_text().strip() == "web: python -m bot"
+def test_procfile_runs_a_listener_and_workers() -> None:
+    lines = (REPO_ROOT / "Procfile").read_text().strip().splitlines()
+    assert lines == ["web: python -m bot --no-worker", "worker: python -m bot worker"]

@@ -1,0 +1,173 @@
+"""The listener's side of a job: recognise repeats, record and queue the job, say the place.
+
+Everything here is cheap (one store call, at most one ``files.info``): it runs in the listener
+process, which must ack Slack within 3 s and never loads the heavy stack. The work itself runs
+in a worker (:mod:`bot.tasks`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.queue import QueueFull, QueueUnavailable
+from bot.replies import problem_text, queue_text, slack_problem_text, working_text
+from bot.requests import SegmentCommand
+from bot.runtime import Runtime
+from bot.slack_files import SlackFile, check_size
+from segmentation.errors import SegmentationError
+
+__all__ = ["start_command", "accept_file", "command_key", "file_key"]
+
+logger = logging.getLogger(__name__)
+
+
+def file_key(file_id: str) -> str:
+    """The ledger key of a shared file: the same for both of Slack's events and its retries."""
+    return f"file:{file_id}"
+
+
+def command_key(command: Mapping[str, Any]) -> str:
+    """The ledger key of one ``/segment`` invocation (a redelivered envelope has the same)."""
+    return f"command:{command.get('trigger_id') or command.get('response_url')}"
+
+
+def start_command(
+    runtime: Runtime,
+    request: SegmentCommand,
+    command: Mapping[str, Any],
+    *,
+    bot_user_id: str | None,
+) -> str | None:
+    """Record and queue a ``/segment`` job; the text for the ack (None for a repeat)."""
+    channel = str(command["channel_id"])
+    job = {
+        "kind": "command",
+        "action": request.action,
+        "k": request.k,
+        "columns": list(request.columns) if request.columns else None,
+        "mode": request.mode,
+        "channel": channel,
+        "user": command.get("user_id"),
+        "bot_user_id": bot_user_id,
+        "response_url": command.get("response_url"),
+        "file_hint": runtime.recent.latest(channel),
+    }
+    try:
+        place = runtime.queue.accept(command_key(command), job)
+    except (QueueFull, QueueUnavailable) as refused:
+        return problem_text(str(refused))
+    if place is None:
+        return None
+    text = working_text(request.action)
+    return f"{text}\n{queue_text(place)}" if place else text
+
+
+def accept_file(
+    runtime: Runtime,
+    client: WebClient,
+    *,
+    file_id: str,
+    channel: str,
+    user: str | None,
+    bot_user_id: str | None,
+    thread_ts: str | None = None,
+    file_obj: Mapping[str, Any] | None = None,
+) -> None:
+    """Handle one shared file (from ``file_shared`` or a ``file_share`` message), exactly once.
+
+    Runs after Slack's event was acked. Which event comes first, and in which listener process,
+    does not matter: the ledger accepts a file once.
+    """
+    if file_obj is not None and file_obj.get("name"):
+        # Message events carry the whole file object: skip images without any API call.
+        if not SlackFile.from_api(file_obj).is_data:
+            return
+    key = file_key(file_id)
+    try:
+        if runtime.queue.known(key):
+            return
+    except QueueUnavailable:
+        pass  # said below, once files.info tells whether it is data and where its thread is
+    try:
+        file = SlackFile.from_api(client.files_info(file=file_id)["file"])
+    except SlackApiError as error:
+        code = _api_error(error)
+        logger.warning("files.info failed for %s in %s: %s", file_id, channel, code)
+        if file_obj is not None and SlackFile.from_api(file_obj).is_data:
+            needed = error.response.get("needed") if error.response is not None else None
+            _post(client, channel, thread_ts, slack_problem_text(code, needed))
+        return
+    if not file.is_data or (bot_user_id is not None and file.user == bot_user_id):
+        return
+    runtime.recent.remember(channel, file.id, file.created)
+    thread_ts = thread_ts or file.thread_ts(channel)
+    job = {
+        "kind": "file",
+        "file_id": file.id,
+        "channel": channel,
+        "thread_ts": thread_ts,
+        "user": user,
+    }
+    try:
+        place = runtime.queue.ledger.accept(key, job)
+    except (QueueFull, QueueUnavailable) as refused:
+        _refuse_once(runtime, client, key, channel, thread_ts, str(refused))
+        return
+    if place is None:
+        return  # the other event (or a retry) got here first
+    try:
+        check_size(file, runtime.settings.max_file_bytes)
+    except SegmentationError as problem:
+        _post(client, channel, thread_ts, problem_text(str(problem)))
+        runtime.queue.finish(key)
+        return
+    runtime.queue.enqueue(key)
+    if place:
+        _tell_place(client, channel, thread_ts, user, place)
+
+
+def _refuse_once(
+    runtime: Runtime,
+    client: WebClient,
+    key: str,
+    channel: str,
+    thread_ts: str | None,
+    sentence: str,
+) -> None:
+    # Nothing was recorded in the store, so the other event of this upload would say it again;
+    # this process's own memory keeps it to one sentence per file.
+    if runtime.answered.claim(key):
+        _post(client, channel, thread_ts, problem_text(sentence))
+
+
+def _tell_place(
+    client: WebClient, channel: str, thread_ts: str | None, user: str | None, place: int
+) -> None:
+    # Only the person who shared the file needs to know; everyone else sees the answer.
+    try:
+        if user:
+            client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=thread_ts, text=queue_text(place)
+            )
+        else:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=queue_text(place))
+    except SlackClientError as error:
+        logger.warning("Could not tell the place in line in %s: %s", channel, error)
+
+
+def _post(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
+    except (SlackClientError, OSError) as error:
+        logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
+
+
+def _api_error(error: SlackApiError) -> str:
+    response = error.response
+    code = response.get("error") if response is not None else None
+    return str(code or f"HTTP {getattr(response, 'status_code', '?')}")
