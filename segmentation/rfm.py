@@ -59,9 +59,6 @@ _MAX_SEGMENTS = K_RANGE.stop - 1
 _FEWEST_USEFUL = 3
 _MOST_USEFUL = 8
 _MIN_CHOICE_ROWS = 200
-_CYCLE_FEATURE = True
-_SPLIT_MISFITS = True
-_SPLIT_NEEDS_NEW_NAME = True
 # Customers a segment's name does not fit become a segment of their own when they are at least
 # this share of the segment and _MIN_HIDDEN_SHARE of all customers (and MIN_ROWS).
 _HIDDEN_SHARE = 0.25
@@ -190,8 +187,10 @@ def segment_orders(
     with threadpool_limits(limits=1):
         space = _cluster_space(X, features, habits)
         grouping = _group(space, one_time, habits, options)
-    if options.k is None and _SPLIT_MISFITS:
+    if options.k is None:
         grouping = _split_hidden_groups(customers, features, grouping, habits)
+    else:
+        grouping = _rename_within_k(customers, features, grouping, habits, space)
     labels = grouping.labels
     k = int(labels.max()) + 1
     silhouette = _overall_silhouette(space, labels, options.seed)
@@ -398,7 +397,7 @@ def _cluster_space(X: np.ndarray, features: tuple[str, ...], habits: Habits) -> 
     """The measures plus, with recency, recency in units of each customer's own purchase cycle
     (log-scaled): a regular silent for six times their usual gap is at risk even where six
     months of silence is common, and plain recency cannot tell."""
-    if not _CYCLE_FEATURE or "recency_days" not in features:
+    if "recency_days" not in features:
         return X
     return np.column_stack([X, np.log1p(habits.overdue)])
 
@@ -538,13 +537,9 @@ def _split_hidden_groups(
         # A split is kept only when it reveals another kind of customer: the same name twice
         # ("At risk (more recent)", "At risk (less recent)") is a cut of a continuum. A
         # segment no name fits is split all the same.
-        if (
-            _SPLIT_NEEDS_NEW_NAME
-            and not naming.unfit[i]
-            and (
-                renamed.bases[k] in (renamed.bases[i], naming.bases[i])
-                or len(set(renamed.bases)) < len(renamed.bases)
-            )
+        if not naming.unfit[i] and (
+            renamed.bases[k] in (renamed.bases[i], naming.bases[i])
+            or len(set(renamed.bases)) < len(renamed.bases)
         ):
             settled.add(i)
             continue
@@ -567,6 +562,76 @@ def _split_hidden_groups(
     selection = replace(grouping.k_selection, chosen=total, note=note)
     one_time = {int(remap[i]): name for i, name in fixed.items()}
     return _Grouping(remap[labels], selection, one_time, grouping.repeat_k)
+
+
+def _rename_within_k(
+    customers: pd.DataFrame,
+    features: tuple[str, ...],
+    grouping: _Grouping,
+    habits: Habits,
+    space: np.ndarray,
+) -> _Grouping:
+    """With k given, a segment that no name fits is split in two (the customers its best name
+    fits, and the others) and the two closest segments that a name still fits together are
+    merged, so that k stays what was asked for."""
+    labels = grouping.labels.copy()
+    fixed = dict(grouping.one_time_groups)
+    std = space.std(axis=0)
+    Z = space / np.where(std > 0, std, 1.0)
+    fits = np.column_stack([name_fits(name, habits) for name in NAMES[:-1]]).astype(np.float64)
+    changed = False
+    for _ in range(_MAX_SEGMENTS):
+        naming = _name_segments(customers, features, labels, fixed, habits)
+        unfit = [i for i, u in enumerate(naming.unfit) if u]
+        k = int(labels.max()) + 1
+        if not unfit:
+            break
+        i = unfit[0]
+        trial = labels.copy()
+        trial[(labels == i) & naming.misfits] = k
+        merge = _closest_nameable_pair(trial, Z, fits, set(fixed))
+        if merge is None:
+            break
+        keep, gone = merge
+        trial[trial == gone] = keep
+        # Close the gap left by the merged segment.
+        trial[trial > gone] -= 1
+        fixed = {j - (j > gone): name for j, name in fixed.items()}
+        labels, changed = trial, True
+    if not changed:
+        return grouping
+    sizes = np.bincount(labels)
+    order = sorted(range(len(sizes)), key=lambda j: (-sizes[j], j))
+    remap = np.empty(len(sizes), dtype=np.int64)
+    remap[order] = np.arange(len(sizes))
+    one_time = {int(remap[j]): name for j, name in fixed.items()}
+    note = (
+        f"{grouping.k_selection.note} A segment that no single name fitted was split and the "
+        "two closest segments merged, so that each name fits most of its customers."
+    )
+    selection = replace(grouping.k_selection, note=note)
+    return _Grouping(remap[labels], selection, one_time, grouping.repeat_k)
+
+
+def _closest_nameable_pair(
+    labels: np.ndarray, Z: np.ndarray, fits: np.ndarray, fixed: set[int]
+) -> tuple[int, int] | None:
+    """The two segments with the nearest centres whose customers one name fits most of."""
+    k = int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k).astype(np.float64)
+    centres = np.stack([Z[labels == j].mean(axis=0) for j in range(k)])
+    fitted = np.stack([fits[labels == j].sum(axis=0) for j in range(k)])
+    best: tuple[float, int, int] | None = None
+    for a in range(k):
+        for b in range(a + 1, k):
+            if a in fixed or b in fixed:
+                continue
+            if ((fitted[a] + fitted[b]) / (sizes[a] + sizes[b])).max() <= 0.5:
+                continue
+            d = float(np.linalg.norm(centres[a] - centres[b]))
+            if best is None or d < best[0]:
+                best = (d, a, b)
+    return None if best is None else (best[1], best[2])
 
 
 def _count(n: int, word: str) -> str:

@@ -259,6 +259,16 @@ def test_lapsing_regulars_are_not_hidden_among_champions() -> None:
     assert "Win them back" in lapsing.description
 
 
+@pytest.mark.parametrize(
+    ("scenario", "k"), [("half_one_time", 2), ("small_shop", 2), ("big_spenders", 6)]
+)
+def test_a_given_k_is_kept_and_every_name_still_fits(scenario: str, k: int) -> None:
+    log = planted_order_log(SCENARIOS[scenario], seed=0)
+    result = run(log.orders.to_csv(index=False).encode(), Options(k=k), filename="orders.csv")
+    assert result.k == k and result.k_selection.method == "given"
+    assert_consistent(result)  # every name fits most of its segment
+
+
 def _habits_table() -> pd.DataFrame:
     """Customers whose names are known: two of each kind of repeat buyer, so that the shop has
     a usual purchase cycle (median of the repeat buyers' own: 40 days, so "recent" is 80)."""
