@@ -4,6 +4,11 @@ the segments the way marketers already do (Champions, At risk, Lost, ...).
 When most customers bought only once, "one-time against repeat buyers" is the obvious split and
 says nothing new; the one-time buyers then form their own segment(s) and the clustering is spent
 on the repeat buyers, where the useful differences are.
+
+A segment carries a name only when the name fits most of its customers one by one (the rules
+are in ``rfm_names``), and the silhouette's choice of k is not the last word: customers that
+their segment's name does not fit, when they are many and another kind, get a segment of their
+own, so that a group a marketer would act on (regulars gone quiet) is never hidden in another.
 """
 
 from __future__ import annotations
