@@ -136,7 +136,7 @@ def name_fits(name: str, h: Habits) -> np.ndarray:
     >>> t = pd.DataFrame({"recency_days": [5, 200, 10], "frequency": [6, 6, 1],
     ...                   "tenure_days": [155, 450, 10], "monetary": [600.0, 500.0, 40.0]})
     >>> h = customer_habits(t)
-    >>> name_fits("At risk", h).tolist(), name_fits("New customers", h).tolist()
+    >>> name_fits("At risk", h).tolist(), name_fits("One-time buyers", h).tolist()
     ([False, True, False], [False, False, True])
     """
     f, r = h.frequency, h.recency
