@@ -566,7 +566,9 @@ def _split_hidden_groups(
     )
     selection = replace(grouping.k_selection, chosen=total, note=note)
     one_time = {int(remap[i]): name for i, name in fixed.items()}
-    return _Grouping(remap[labels], selection, one_time, grouping.repeat_k)
+    # The one-time buyers' segments never split: every new segment is among repeat buyers.
+    repeat_k = None if grouping.repeat_k is None else grouping.repeat_k + len(split)
+    return _Grouping(remap[labels], selection, one_time, repeat_k)
 
 
 def _rename_within_k(

@@ -563,6 +563,8 @@ def test_cdnow_reference() -> None:
         if seg.centroid["recency_days"] > 300 and seg.name != "One-time buyers":
             assert seg.name in lapsed_names, (seg.name, seg.centroid)
     assert "were split, so that each segment's name fits most" in result.k_selection.note
+    repeat_segments = result.k - 1
+    assert any(f"split into {repeat_segments} segments" in w for w in result.warnings)
     # Spend is very skewed (a few customers spent thousands): the picture uses a log scale.
     assert result.plot_log_axes == (False, True) and "log scale" in result.plot_note
 
