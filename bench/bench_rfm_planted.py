@@ -38,8 +38,9 @@ def main() -> None:
             )
             landings = where_groups_land(result.table, log.truth)
             for landing in landings.values():
-                # Two kinds of group in one segment hide one of them, except the two kinds of
-                # long-gone occasional buyers, which the vocabulary names alike.
+                # Two kinds of group in one segment hide one of them, except kinds the
+                # vocabulary names alike: long-gone occasional buyers (lost, hibernating) and
+                # stopped regulars (at risk, can't lose them).
                 shared = [
                     other.group
                     for other in landings.values()

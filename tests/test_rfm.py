@@ -269,6 +269,16 @@ def test_a_given_k_is_kept_and_every_name_still_fits(scenario: str, k: int) -> N
     assert_consistent(result)  # every name fits most of its segment
 
 
+def test_lapsed_big_spenders_are_told_apart_from_lapsed_regulars() -> None:
+    # Both stopped buying; the big spenders (~4,000 each against ~800) stand clearly apart in
+    # spend, so they get their own "Can't lose them" segment rather than hiding in "At risk".
+    log = planted_order_log(SCENARIOS["big_spenders"], seed=0)
+    result = run(log.orders.to_csv(index=False).encode(), Options(), filename="orders.csv")
+    landings = where_groups_land(result.table, log.truth)
+    assert landings["cant_lose"].name == "Can't lose them" and landings["cant_lose"].share >= 0.9
+    assert landings["at_risk"].name == "At risk" and landings["at_risk"].share >= 0.9
+
+
 def _habits_table() -> pd.DataFrame:
     """Customers whose names are known: two of each kind of repeat buyer, so that the shop has
     a usual purchase cycle (median of the repeat buyers' own: 40 days, so "recent" is 80)."""
