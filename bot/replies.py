@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from segmentation import SegmentationResult
+from segmentation.stability import stability_words
 
 __all__ = [
     "Reply",
@@ -66,10 +67,12 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
 
     shown = result.segments[:_MAX_SEGMENT_BLOCKS]
     for segment in shown:
+        trust = stability_words(segment.stability)
         blocks.append(
             _section(
                 f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
                 f"({_percent(segment.share)})\n{escape(segment.description)}"
+                + (f"\n_Stability: {escape(trust)}_" if trust else "")
             )
         )
     rest = result.segments[len(shown) :]

@@ -78,6 +78,8 @@ class Segment:
     ``profile`` describes the columns not clustered on (demographics), JSON-safe;
     ``color`` is a hex colour, stable per ``id``, used by the plot; ``marker`` is the Slack
     emoji name (without colons) closest to that colour, so the bot's text matches the picture.
+    ``stability`` (0 to 1) is how often bootstrap refits find the segment again (mean Jaccard,
+    see :mod:`segmentation.stability`); None when it was not measured.
     Segments are numbered by size, largest first.
     """
 
@@ -91,6 +93,7 @@ class Segment:
     description: str
     color: str
     marker: str
+    stability: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +177,7 @@ class SegmentationResult:
                     "description": s.description,
                     "color": s.color,
                     "marker": s.marker,
+                    "stability": None if s.stability is None else round(s.stability, 4),
                 }
                 for s in self.segments
             ],
