@@ -8,7 +8,7 @@ on the repeat buyers, where the useful differences are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -24,12 +24,14 @@ from segmentation.clustering import (
     WEAK_SILHOUETTE,
     Fit,
     fit_segments,
+    refit_labels,
     silhouette_from_distances,
 )
 from segmentation.describe import level_of, profile_segment, segment_color
 from segmentation.errors import InvalidOption, UnknownColumn
 from segmentation.orders import CustomerTable, OrderColumns, build_customer_table, format_money
 from segmentation.result import KSelection, Level, Options, Segment, SegmentationResult
+from segmentation.stability import segment_stability, stability_warning
 
 __all__ = ["segment_orders", "RFM_FEATURES", "ONE_TIME_MAJORITY"]
 
@@ -223,6 +225,30 @@ def segment_orders(
             f"These customers do not fall into clear groups (silhouette {silhouette:.2f}): the "
             "segments are cuts of a continuum, useful for targeting but not natural types."
         )
+
+    # Stability (clusterboot) on the clustered features. The refit replays the grouping in
+    # small: one-time buyers set apart stay in the groups the rule put them in (a rule, not a
+    # fit, so they are as stable as the rule), and everyone else is refitted by K-means with the
+    # same number of segments. Finer rules of the grouping are not replayed.
+    fixed = np.full(len(labels), -1, dtype=np.int64)
+    for seg_id in grouping.one_time_groups:
+        fixed[labels == seg_id] = seg_id
+    fitted_k = k - len(grouping.one_time_groups)
+
+    def refit(M: np.ndarray) -> np.ndarray:
+        out = M[:, -1].astype(np.int64)
+        free = out < 0
+        if free.sum() > fitted_k > 1:
+            out[free] = k + refit_labels(M[free, :-1], k=fitted_k, seed=options.seed)
+        elif free.any():
+            out[free] = k
+        return out
+
+    stability = segment_stability(np.column_stack([X, fixed]), labels, refit, seed=options.seed)
+    segments = [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+    untrusted = stability_warning([(s.name, s.stability) for s in segments])
+    if untrusted:
+        warnings.append(untrusted)
 
     return SegmentationResult(
         source_name=source_name,
