@@ -1,6 +1,14 @@
-"""segbot's core: a customer table in, named and described segments out. Never imports Slack."""
+"""segbot's core: a customer table in, named and described segments out. Never imports Slack.
 
-from segmentation.demo import demo_csv, demo_table, generate_customers
+The public names load on first use (PEP 562), so ``segment --help`` and the bot's listener do
+not pay for pandas, scikit-learn and matplotlib before they need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from segmentation.errors import (
     FileTooLarge,
     InvalidOption,
@@ -11,12 +19,15 @@ from segmentation.errors import (
     UnknownColumn,
     UnreadableFile,
 )
-from segmentation.export import export_csv
-from segmentation.loading import load_table
-from segmentation.pipeline import run
-from segmentation.render import render_scatter
-from segmentation.report import format_report
-from segmentation.result import KSelection, Limits, Options, Segment, SegmentationResult
+
+if TYPE_CHECKING:
+    from segmentation.demo import demo_csv, demo_table, generate_customers
+    from segmentation.export import export_csv
+    from segmentation.loading import load_table
+    from segmentation.pipeline import run
+    from segmentation.render import render_scatter
+    from segmentation.report import format_report
+    from segmentation.result import KSelection, Limits, Options, Segment, SegmentationResult
 
 __all__ = [
     "demo_csv",
@@ -41,3 +52,33 @@ __all__ = [
     "UnknownColumn",
     "UnreadableFile",
 ]
+
+# Public name -> the module that defines it (the errors above are light and load at once).
+_LAZY = {
+    "demo_csv": "segmentation.demo",
+    "demo_table": "segmentation.demo",
+    "generate_customers": "segmentation.demo",
+    "export_csv": "segmentation.export",
+    "load_table": "segmentation.loading",
+    "run": "segmentation.pipeline",
+    "render_scatter": "segmentation.render",
+    "format_report": "segmentation.report",
+    "KSelection": "segmentation.result",
+    "Limits": "segmentation.result",
+    "Options": "segmentation.result",
+    "Segment": "segmentation.result",
+    "SegmentationResult": "segmentation.result",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'segmentation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

@@ -6,9 +6,10 @@ Front ends (the CLI, the Slack bot) only read these; they never compute statisti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # only annotations use it, so reading options stays free of pandas
+    import pandas as pd
 
 __all__ = [
     "Limits",
