@@ -136,16 +136,26 @@ def stability_words(value: float | None) -> str:
 def stability_warning(named: Sequence[tuple[str, float | None]]) -> str | None:
     """One sentence for the warnings when any segment is under 0.6, else None.
 
-    ``named`` holds (segment name, stability) pairs.
+    ``named`` holds (segment name, stability) pairs, one per segment.
     """
-    weak = [(name, s) for name, s in named if s is not None and s < UNTRUSTED]
+    weak = sorted(
+        ((name, s) for name, s in named if s is not None and s < UNTRUSTED), key=lambda p: p[1]
+    )
     if not weak:
         return None
-    listed = ", ".join(f"'{name}' ({s:.2f})" for name, s in weak)
-    subject = f"The segment {listed} is" if len(weak) == 1 else f"The segments {listed} are"
+    if len(weak) == 1:
+        subject, pronoun = f"The segment '{weak[0][0]}' ({weak[0][1]:.2f}) is", "it"
+    elif len(weak) <= 3:
+        listed = ", ".join(f"'{name}' ({s:.2f})" for name, s in weak)
+        subject, pronoun = f"The segments {listed} are", "them"
+    else:
+        name, s = weak[0]
+        subject = (
+            f"{len(weak)} of the {len(named)} segments (the least stable: '{name}', {s:.2f}) are"
+        )
+        pronoun = "them"
     return (
-        f"{subject} not to be trusted: refitting on resampled customers does not find "
-        f"{'it' if len(weak) == 1 else 'them'} again (stability under {UNTRUSTED}). Ask for "
-        "fewer segments, or segment on other columns, before acting on "
-        f"{'it' if len(weak) == 1 else 'them'}."
+        f"{subject} not to be trusted: refitting on resampled customers does not find {pronoun} "
+        f"again (stability under {UNTRUSTED}). Ask for fewer segments, or segment on other "
+        f"columns, before acting on {pronoun}."
     )
