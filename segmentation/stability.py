@@ -150,9 +150,10 @@ def stability_warning(named: Sequence[tuple[str, float | None]]) -> str | None:
         subject, pronoun = f"The segments {listed} are", "them"
     else:
         name, s = weak[0]
-        subject = (
-            f"{len(weak)} of the {len(named)} segments (the least stable: '{name}', {s:.2f}) are"
+        which = (
+            f"All {len(weak)}" if len(weak) == len(named) else f"{len(weak)} of the {len(named)}"
         )
+        subject = f"{which} segments (the least stable: '{name}', {s:.2f}) are"
         pronoun = "them"
     return (
         f"{subject} not to be trusted: refitting on resampled customers does not find {pronoun} "

@@ -99,8 +99,9 @@ def test_warning_names_the_untrusted_segments_and_what_to_do() -> None:
     assert one is not None and one.startswith("The segment 'B' (0.41) is not to be trusted")
     assert "fewer segments" in one
     many = stability_warning([(str(i), 0.3 + i / 100) for i in range(6)])
-    assert many is not None and many.startswith("6 of the 6 segments")
-    assert "'0', 0.30" in many
+    assert many is not None and many.startswith("All 6 segments (the least stable: '0', 0.30)")
+    most = stability_warning([(str(i), 0.2 + i / 10) for i in range(8)])
+    assert most is not None and most.startswith("4 of the 8 segments")
 
 
 def test_mall_customers_all_five_segments_are_stable() -> None:
