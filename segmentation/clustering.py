@@ -7,6 +7,7 @@ is fitted on all rows, started from the best sample centres, which gives the qua
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass
 from typing import Literal
@@ -15,7 +16,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from segmentation.errors import InvalidOption, TooFewRows
 from segmentation.result import KSelection
@@ -361,8 +362,14 @@ def refit_labels(X: np.ndarray, *, k: int, seed: int = 42) -> np.ndarray:
     std = X.std(axis=0)
     std[std == 0] = 1.0
     Z = (X - X.mean(axis=0)) / std
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+    with _threadpools().limit(limits=1), warnings.catch_warnings():
         # A resample can hold fewer distinct rows than k; K-means then says so, and the missing
         # segments simply count as not found again.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(Z)
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    # Built once: building one scans the loaded libraries, a few ms that 30 refits would repeat.
+    return ThreadpoolController()
