@@ -65,12 +65,16 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
         blocks.append(_context(f"Asked for by <@{requested_by}>"))
     blocks.append({"type": "divider"})
 
+    from segmentation.stability import stability_words  # worker side only: the core is loaded
+
     shown = result.segments[:_MAX_SEGMENT_BLOCKS]
     for segment in shown:
+        trust = stability_words(segment.stability)
         blocks.append(
             _section(
                 f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
                 f"({_percent(segment.share)})\n{escape(segment.description)}"
+                + (f"\n_Stability: {escape(trust)}_" if trust else "")
             )
         )
     rest = result.segments[len(shown) :]

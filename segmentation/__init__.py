@@ -1,7 +1,7 @@
 """segbot's core: a customer table in, named and described segments out. Never imports Slack.
 
-Names are imported on first use (PEP 562), so ``import segmentation.errors`` stays light: the
-bot's listener process reads the error kinds without loading pandas, scikit-learn or matplotlib.
+The public names load on first use (PEP 562), so ``segment --help`` and the bot's listener do
+not pay for pandas, scikit-learn and matplotlib before they need them.
 """
 
 from __future__ import annotations
@@ -9,49 +9,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from segmentation.errors import (
+    FileTooLarge,
+    InvalidOption,
+    NoUsableColumns,
+    SegmentationError,
+    TooFewRows,
+    TooManyRows,
+    UnknownColumn,
+    UnreadableFile,
+)
+
 if TYPE_CHECKING:
     from segmentation.demo import demo_csv, demo_table, generate_customers
-    from segmentation.errors import (
-        FileTooLarge,
-        InvalidOption,
-        NoUsableColumns,
-        SegmentationError,
-        TooFewRows,
-        TooManyRows,
-        UnknownColumn,
-        UnreadableFile,
-    )
     from segmentation.export import export_csv
     from segmentation.loading import load_table
     from segmentation.pipeline import run
     from segmentation.render import render_scatter
     from segmentation.report import format_report
     from segmentation.result import KSelection, Limits, Options, Segment, SegmentationResult
-
-# Public name -> the module that defines it.
-_HOMES = {
-    "demo_csv": "demo",
-    "demo_table": "demo",
-    "generate_customers": "demo",
-    "export_csv": "export",
-    "format_report": "report",
-    "load_table": "loading",
-    "render_scatter": "render",
-    "run": "pipeline",
-    "FileTooLarge": "errors",
-    "InvalidOption": "errors",
-    "NoUsableColumns": "errors",
-    "SegmentationError": "errors",
-    "TooFewRows": "errors",
-    "TooManyRows": "errors",
-    "UnknownColumn": "errors",
-    "UnreadableFile": "errors",
-    "KSelection": "result",
-    "Limits": "result",
-    "Options": "result",
-    "Segment": "result",
-    "SegmentationResult": "result",
-}
 
 __all__ = [
     "demo_csv",
@@ -77,15 +53,32 @@ __all__ = [
     "UnreadableFile",
 ]
 
+# Public name -> the module that defines it (the errors above are light and load at once).
+_LAZY = {
+    "demo_csv": "segmentation.demo",
+    "demo_table": "segmentation.demo",
+    "generate_customers": "segmentation.demo",
+    "export_csv": "segmentation.export",
+    "load_table": "segmentation.loading",
+    "run": "segmentation.pipeline",
+    "render_scatter": "segmentation.render",
+    "format_report": "segmentation.report",
+    "KSelection": "segmentation.result",
+    "Limits": "segmentation.result",
+    "Options": "segmentation.result",
+    "Segment": "segmentation.result",
+    "SegmentationResult": "segmentation.result",
+}
+
 
 def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'segmentation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"segmentation.{home}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(__all__) | {n for n in globals() if n.startswith("__")})

@@ -13,14 +13,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from segmentation.demo import DEMO_FILENAME, demo_csv
+# Only light modules at the top: pandas, scikit-learn and matplotlib load after the arguments
+# are read, and matplotlib only when a picture is written.
 from segmentation.errors import InvalidOption, SegmentationError
-from segmentation.export import export_csv
-from segmentation.pipeline import run
-from segmentation.render import render_scatter
-from segmentation.report import format_report
-from segmentation.result import Limits, Options, SegmentationResult
+from segmentation.result import Limits, Options
+
+if TYPE_CHECKING:
+    from segmentation.result import SegmentationResult
 
 __all__ = ["main"]
 
@@ -93,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from segmentation.demo import DEMO_FILENAME, demo_csv
+    from segmentation.pipeline import run
+    from segmentation.report import format_report
+
     if args.max_mb <= 0 or args.max_rows <= 0:
         raise InvalidOption("--max-mb and --max-rows must be positive numbers.")
     columns = None
@@ -124,6 +129,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _write_outputs(result: SegmentationResult, out: Path) -> list[Path]:
+    from segmentation.export import export_csv
+    from segmentation.render import render_scatter
+    from segmentation.report import format_report
+
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -7,18 +7,29 @@ is fitted on all rows, started from the best sample centres, which gives the qua
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import pairwise_distances
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from segmentation.errors import InvalidOption, TooFewRows
 from segmentation.result import KSelection
 
-__all__ = ["Fit", "fit_segments", "is_weak", "MIN_ROWS", "K_RANGE", "WEAK_SILHOUETTE"]
+__all__ = [
+    "Fit",
+    "fit_segments",
+    "refit_labels",
+    "is_weak",
+    "MIN_ROWS",
+    "K_RANGE",
+    "WEAK_SILHOUETTE",
+]
 
 MIN_ROWS = 10
 K_RANGE = range(2, 11)
@@ -340,3 +351,25 @@ def _selection_note(
         "segments are better separated, while the elbow only marks where adding segments stops "
         "paying off much."
     )
+
+
+def refit_labels(X: np.ndarray, *, k: int, seed: int = 42) -> np.ndarray:
+    """Labels from the procedure :func:`fit_segments` follows for a given ``k`` on a small input.
+
+    Standardise, then K-means with ``N_INIT`` starts; used to refit resamples when measuring how
+    stable the segments are. Returns an array of shape (n_samples,).
+    """
+    std = X.std(axis=0)
+    std[std == 0] = 1.0
+    Z = (X - X.mean(axis=0)) / std
+    with _threadpools().limit(limits=1), warnings.catch_warnings():
+        # A resample can hold fewer distinct rows than k; K-means then says so, and the missing
+        # segments simply count as not found again.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit_predict(Z)
+
+
+@functools.cache
+def _threadpools() -> ThreadpoolController:
+    # Built once: building one scans the loaded libraries, a few ms that 30 refits would repeat.
+    return ThreadpoolController()

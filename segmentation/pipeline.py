@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from segmentation.clustering import WEAK_SILHOUETTE, Fit, fit_segments, is_weak
+from segmentation.clustering import WEAK_SILHOUETTE, Fit, fit_segments, is_weak, refit_labels
 from segmentation.describe import (
     describe_segment,
     level_of,
@@ -23,6 +25,7 @@ from segmentation.loading import load_table
 from segmentation.orders import detect_order_log, find_order_columns
 from segmentation.result import Options, Segment, SegmentationResult
 from segmentation.rfm import segment_orders
+from segmentation.stability import segment_stability, stability_warning
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
@@ -89,6 +92,10 @@ def segment_customers(
 
     used = table.loc[usable]
     segments = _describe(fit, values.loc[usable], used, plan)
+    # How often bootstrap refits (same procedure, same k) find each segment again.
+    refit = partial(refit_labels, k=fit.k, seed=options.seed)
+    stability = segment_stability(X, fit.labels, refit, seed=options.seed)
+    segments = [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
     labels = pd.Series(pd.NA, index=table.index, dtype="Int64")
     labels[usable] = fit.labels
     names = np.array([s.name for s in segments], dtype=object)
@@ -97,6 +104,9 @@ def segment_customers(
     export = _add_segment_columns(export, labels, names)
     plot_axes, plot_note, points = _plot_data(values.loc[usable], fit, features)
     warnings = _warnings(rows, rows_used, fit, plan, features)
+    untrusted = stability_warning([(s.name, s.stability) for s in segments])
+    if untrusted:
+        warnings.append(untrusted)
     return SegmentationResult(
         source_name=source_name,
         mode="customers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from segmentation.result import SegmentationResult
+from segmentation.stability import stability_words
 
 __all__ = ["format_report"]
 
@@ -23,6 +24,10 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
         )
         lines.append(("" if markdown else "   ") + f"Centre: {centre}.")
         lines.append(("" if markdown else "   ") + seg.description)
+        if seg.stability is not None:
+            lines.append(
+                ("" if markdown else "   ") + f"Stability: {stability_words(seg.stability)}."
+            )
     if result.warnings:
         lines += ["", f"{h2}Please note" if markdown else "Please note:"]
         lines += [f"{bullet}{w}" for w in result.warnings]

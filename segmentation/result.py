@@ -6,9 +6,10 @@ Front ends (the CLI, the Slack bot) only read these; they never compute statisti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
+if TYPE_CHECKING:  # only annotations use it, so reading options stays free of pandas
+    import pandas as pd
 
 __all__ = [
     "Limits",
@@ -78,6 +79,8 @@ class Segment:
     ``profile`` describes the columns not clustered on (demographics), JSON-safe;
     ``color`` is a hex colour, stable per ``id``, used by the plot; ``marker`` is the Slack
     emoji name (without colons) closest to that colour, so the bot's text matches the picture.
+    ``stability`` (0 to 1) is how often bootstrap refits find the segment again (mean Jaccard,
+    see :mod:`segmentation.stability`); None when it was not measured.
     Segments are numbered by size, largest first.
     """
 
@@ -91,6 +94,7 @@ class Segment:
     description: str
     color: str
     marker: str
+    stability: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +178,7 @@ class SegmentationResult:
                     "description": s.description,
                     "color": s.color,
                     "marker": s.marker,
+                    "stability": None if s.stability is None else round(s.stability, 4),
                 }
                 for s in self.segments
             ],

@@ -28,6 +28,7 @@ from segmentation.clustering import (
     WEAK_SILHOUETTE,
     Fit,
     fit_segments,
+    refit_labels,
     silhouette_from_distances,
 )
 from segmentation.describe import level_of, profile_segment, segment_color
@@ -42,6 +43,7 @@ from segmentation.rfm_names import (
     fit_shares,
     name_fits,
 )
+from segmentation.stability import segment_stability, stability_warning
 
 __all__ = ["segment_orders", "RFM_FEATURES", "ONE_TIME_MAJORITY"]
 
@@ -244,6 +246,30 @@ def segment_orders(
             f"These customers do not fall into clear groups (silhouette {silhouette:.2f}): the "
             "segments are cuts of a continuum, useful for targeting but not natural types."
         )
+
+    # Stability (clusterboot) in the space the segments were clustered in. The refit replays
+    # the grouping in small: one-time buyers set apart stay in the groups the rule put them in
+    # (a rule, not a fit, so they are as stable as the rule), and everyone else is refitted by
+    # K-means with the same number of segments. Finer rules of the grouping are not replayed.
+    fixed = np.full(len(labels), -1, dtype=np.int64)
+    for seg_id in grouping.one_time_groups:
+        fixed[labels == seg_id] = seg_id
+    fitted_k = k - len(grouping.one_time_groups)
+
+    def refit(M: np.ndarray) -> np.ndarray:
+        out = M[:, -1].astype(np.int64)
+        free = out < 0
+        if free.sum() > fitted_k > 1:
+            out[free] = k + refit_labels(M[free, :-1], k=fitted_k, seed=options.seed)
+        elif free.any():
+            out[free] = k
+        return out
+
+    stability = segment_stability(np.column_stack([space, fixed]), labels, refit, seed=options.seed)
+    segments = [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+    untrusted = stability_warning([(s.name, s.stability) for s in segments])
+    if untrusted:
+        warnings.append(untrusted)
 
     return SegmentationResult(
         source_name=source_name,
