@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from segmentation.errors import SegmentationError
+from segmentation.keystore import pseudonym_key
 
 __all__ = ["ConfigError", "Settings", "DEFAULT_API_URL"]
 
@@ -37,6 +38,13 @@ class Settings:
     max_rows: int = 1_000_000
     workers: int = 2
     queue_max: int = 50
+    # Labelled CSVs with contacts replaced by pseudonyms made with this key (None: as written).
+    redact_key: bytes | None = None
+
+    @property
+    def redact_exports(self) -> bool:
+        """True with SEGBOT_REDACT_EXPORTS=true: uploaded files carry pseudonyms, not contacts."""
+        return self.redact_key is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -48,7 +56,8 @@ class Settings:
         return (
             f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, "
             f"port={self.port}, max_file_bytes={self.max_file_bytes}, max_rows={self.max_rows}, "
-            f"workers={self.workers}, queue_max={self.queue_max})"
+            f"workers={self.workers}, queue_max={self.queue_max}, "
+            f"redact_exports={self.redact_exports})"
         )
 
     @classmethod
@@ -102,7 +111,17 @@ class Settings:
             max_rows=_integer(env, "SEGBOT_MAX_ROWS", 1_000_000, low=1),
             workers=_integer(env, "SEGBOT_WORKERS", 2, low=1, high=64),
             queue_max=_integer(env, "SEGBOT_QUEUE_MAX", 50, low=0, high=100_000),
+            redact_key=_redact_key(env),
         )
+
+
+def _redact_key(env: Mapping[str, str]) -> bytes | None:
+    if env.get("SEGBOT_REDACT_EXPORTS", "false").lower() not in ("true", "1", "yes", "on"):
+        return None
+    try:
+        return pseudonym_key(env.get("SEGBOT_SECRET"), env.get("SEGBOT_DATA_DIR"))
+    except SegmentationError as problem:
+        raise ConfigError(f"SEGBOT_REDACT_EXPORTS is on, but {problem}") from None
 
 
 def _api_url(raw: str) -> str:

@@ -110,6 +110,9 @@ def run_command(
 ) -> None:
     """Do one ``/segment`` job: problems go back privately, the answer to the channel."""
     what = "the demo sample" if request.action == "demo" else "the latest data file"
+    # A user's file is answered in its own thread, like a dropped file: the labelled CSV
+    # carries its contact columns and goes back only where the data came from.
+    thread_ts: str | None = None
     stages = _Stages()
     try:
         with stages.stage("fetch"):
@@ -121,16 +124,23 @@ def run_command(
                     _respond(respond, no_data_file_text())
                     return
                 what = file.name
+                thread_ts = file.thread_ts(channel)
                 check_size(file, runtime.settings.max_file_bytes)
                 source, name = _download(runtime, client, file), file.name
         result, png, csv = _segment(runtime, stages, source, name, request)
         with stages.stage("post"):
-            posted = client.chat_postMessage(channel=channel, **_answer_kwargs(result, user))
+            # Also shown in the channel, where the person typed /segment and looks for it.
+            posted = client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                reply_broadcast=True if thread_ts else None,
+                **_answer_kwargs(result, user),
+            )
         with stages.stage("upload"):
             upload_answer(
                 client,
                 channel=channel,
-                thread_ts=str(posted["ts"]),
+                thread_ts=thread_ts or str(posted["ts"]),
                 source_name=name,
                 png=png,
                 csv=csv,
@@ -276,7 +286,7 @@ def _segment(
         result = run(source, options, filename=name)
     with stages.stage("render"):
         png = render_scatter(result)
-        csv = export_csv(result)
+        csv = export_csv(result, redact_key=runtime.settings.redact_key)
     return result, png, csv
 
 
