@@ -82,7 +82,8 @@ _IDENTIFIER = {"id", "ids", "uuid", "guid", "key", "code", "number", "no", "nr",
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-]{7,}$")
-_PERSON_NAME = re.compile(r"^[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)+$")
+# Accented Latin letters too: "María García", "Zoë Brontë", "Jürgen Weiß".
+_PERSON_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+)+$")
 
 
 @dataclass(frozen=True)
