@@ -8,9 +8,9 @@ stable pseudonyms, for teams that must not pass contact data around.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,14 +105,11 @@ def pseudonymise(values: pd.Series, kind: PersonalKind, key: bytes) -> pd.Series
         raise ValueError("a pseudonym key must not be empty")
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     prefix = _PREFIX[kind]
+    sign = _hmac_sha256(key)
     names = np.empty(len(uniques), dtype=object)
     for i, value in enumerate(uniques):
         text = _normalise(value, kind)
-        if text:
-            digest = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-            names[i] = f"{prefix}-{digest[:_PSEUDONYM_HEX]}"
-        else:
-            names[i] = None
+        names[i] = f"{prefix}-{sign(text.encode())[:_PSEUDONYM_HEX]}" if text else None
     out = np.where(codes >= 0, names[np.maximum(codes, 0)] if len(names) else None, None)
     return pd.Series(out, index=values.index, dtype="object")
 
@@ -178,13 +175,13 @@ def audience_files(
     contacts = _find_contacts(result)
     columns = _audience_columns(table, contacts, redact_key)
     columns["segment_name"] = table["segment_name"]
-    frame = pd.DataFrame(columns, index=table.index)
-    labels = table["segment"]
+    # Made safe and converted once, then cut per segment: a million rows cost one pass.
+    rows = _arrow_table(pd.DataFrame(columns, index=table.index))
+    labels = table["segment"].astype("Int64").fillna(-1).to_numpy(dtype=np.int64)
     files: dict[str, bytes] = {}
     slugs = segment_slugs([s.name for s in result.segments])
     for segment, slug in zip(result.segments, slugs, strict=True):
-        members = frame.loc[(labels == segment.id).fillna(False).to_numpy(dtype=bool)]
-        files[f"{slug}.csv"] = _csv_bytes(members)
+        files[f"{slug}.csv"] = _arrow_csv(rows.filter(pa.array(labels == segment.id)))
     return files
 
 
@@ -307,6 +304,24 @@ def _split_full_name(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return first.astype("object"), last.astype("object")
 
 
+def _hmac_sha256(key: bytes) -> Callable[[bytes], str]:
+    """HMAC-SHA256 (RFC 2104) as hex, with the padded key hashed once: twice as fast as
+    ``hmac.new`` per value, which counts with a million distinct e-mails."""
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def sign(message: bytes) -> str:
+        first = inner.copy()
+        first.update(message)
+        second = outer.copy()
+        second.update(first.digest())
+        return second.hexdigest()
+
+    return sign
+
+
 def _normalise(value: object, kind: PersonalKind) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a phone read as a number: 4420794600 not 4420794600.0
@@ -317,6 +332,10 @@ def _normalise(value: object, kind: PersonalKind) -> str:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return _arrow_csv(_arrow_table(frame))
+
+
+def _arrow_table(frame: pd.DataFrame) -> pa.Table:
     safe = neutralise_formulas(frame)
     for col in safe.columns:
         series = safe[col]
@@ -325,7 +344,10 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
         elif not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
             safe[col] = series.astype("string")
     # pyarrow's writer is about 10x faster than DataFrame.to_csv on a million rows.
-    table = pa.Table.from_pandas(safe, preserve_index=False)
+    return pa.Table.from_pandas(safe, preserve_index=False)
+
+
+def _arrow_csv(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
     return b"\xef\xbb\xbf" + sink.getvalue().to_pybytes()

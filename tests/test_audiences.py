@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
+import hmac
 import io
 import json
 import threading
@@ -265,6 +267,10 @@ def test_the_same_contact_always_gets_the_same_pseudonym() -> None:
     assert names[3] is None and names[4] is None
     phones = pseudonymise(pd.Series(["+44 20 7946 0000", "+44 (20) 7946-0000"]), "phone", KEY)
     assert phones[0] == phones[1]
+    # It is the standard keyed HMAC-SHA256, for short keys and for keys longer than a block.
+    for key in (KEY, b"x" * 100):
+        digest = hmac.new(key, b"ann@shop.example", hashlib.sha256).hexdigest()
+        assert pseudonymise(values, "email", key)[0] == f"email-{digest[:16]}"
 
 
 # --- the key of the front ends --------------------------------------------------------------
