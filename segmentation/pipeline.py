@@ -232,8 +232,8 @@ def _warnings(
         )
     if plan.personal:
         out.append(
-            "Personal data (" + ", ".join(plan.personal) + ") was never used for segments; "
-            "it stays in the labelled file for you to reach these customers."
+            "Personal data (" + ", ".join(plan.personal) + ") was never used for segments "
+            "and is never shown here; only the labelled files carry it."
         )
     return out
 
