@@ -296,7 +296,8 @@ def _audience_columns(
 
 
 def _split_full_name(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """ "Ana María García" -> ("Ana", "María García"): the first word, then the rest."""
+    """First names (the first word) and last names (the rest): "Ana María García" gives
+    "Ana" and "María García"."""
     text = series.astype("object").where(series.notna(), None)
     parts = text.map(lambda v: str(v).strip().split(None, 1) if v is not None else [])
     first = parts.map(lambda p: p[0] if p else None)

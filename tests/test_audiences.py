@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from segmentation import export_csv, format_report, generate_customers, run
 from segmentation.export import audience_files, neutralise_formulas, pseudonymise, segment_slugs
 from segmentation.keystore import KEY_FILE, KeyUnavailable, pseudonym_key
+from segmentation.render import build_figure
 from segmentation.result import SegmentationResult
 from tests.support import shared_file
 
@@ -64,8 +66,11 @@ def test_labelled_rows_keep_every_column_and_texts_show_no_contact() -> None:
     assert rows[0]["Last Name"] == "'" + table.loc[0, "Last Name"]
     assert rows[7]["First Name"] == "Zoë7"
 
+    figure = build_figure(result)
+    drawn = [t.get_text() for t in figure.findobj(Text)]  # every title, label, legend entry
     shown = json.dumps(result.to_dict(), ensure_ascii=False) + format_report(result)
-    shown += format_report(result, markdown=True) + result.points.to_csv()
+    shown += format_report(result, markdown=True) + result.points.to_csv() + "\n".join(drawn)
+    assert any(s.name in text for s in result.segments for text in drawn)  # legend read
     for needle in ("@example.org", "Zoë", "Quartermain", "20 7946", "HYPERLINK"):
         assert needle not in shown
     # The headers are named (so the person knows what was set aside), never their values.
