@@ -9,19 +9,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from dotenv import dotenv_values
-from platformdirs import user_data_dir
 
 from segmentation.errors import SegmentationError
+from segmentation.keystore import default_data_dir, pseudonym_key
 
 __all__ = ["ConfigError", "Settings", "DEFAULT_API_URL", "default_data_dir"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 _MB = 1024 * 1024
-
-
-def default_data_dir() -> Path:
-    """The per-user data folder for segbot (``~/.local/share/segbot`` on Linux)."""
-    return Path(user_data_dir("segbot", appauthor=False))
 
 
 class ConfigError(SegmentationError):
@@ -43,12 +38,19 @@ class Settings:
     max_rows: int = 1_000_000
     workers: int = 2
     queue_max: int = 50
-    # Where the embedded queue (SQLite) lives; ignored when queue_url is set.
+    # segbot's own files: the embedded queue (SQLite; unused with queue_url) and the pseudonym key.
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     # redis://... puts the jobs and the answered-record in Redis, shared by several machines.
     queue_url: str | None = None
     # A job whose worker stops renewing its claim for this long is given to another worker.
     job_lease_s: float = 30.0
+    # Labelled CSVs with contacts replaced by pseudonyms made with this key (None: as written).
+    redact_key: bytes | None = None
+
+    @property
+    def redact_exports(self) -> bool:
+        """True with SEGBOT_REDACT_EXPORTS=true: uploaded files carry pseudonyms, not contacts."""
+        return self.redact_key is not None
 
     @property
     def socket_mode(self) -> bool:
@@ -61,7 +63,8 @@ class Settings:
             f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, "
             f"port={self.port}, max_file_bytes={self.max_file_bytes}, max_rows={self.max_rows}, "
             f"workers={self.workers}, queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
-            f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s})"
+            f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s}, "
+            f"redact_exports={self.redact_exports})"
         )
 
     @classmethod
@@ -120,7 +123,17 @@ class Settings:
             else default_data_dir(),
             queue_url=_queue_url(env.get("SEGBOT_QUEUE_URL")),
             job_lease_s=_seconds(env, "SEGBOT_JOB_LEASE_S", 30.0),
+            redact_key=_redact_key(env),
         )
+
+
+def _redact_key(env: Mapping[str, str]) -> bytes | None:
+    if env.get("SEGBOT_REDACT_EXPORTS", "false").lower() not in ("true", "1", "yes", "on"):
+        return None
+    try:
+        return pseudonym_key(env.get("SEGBOT_SECRET"), env.get("SEGBOT_DATA_DIR") or None)
+    except SegmentationError as problem:
+        raise ConfigError(f"SEGBOT_REDACT_EXPORTS is on, but {problem}") from None
 
 
 def _api_url(raw: str) -> str:

@@ -95,13 +95,16 @@ def job_options(
     return Options(k=k, columns=columns, mode=mode, limits=limits)  # type: ignore[arg-type]
 
 
-def segment(source: bytes, name: str, options: Options) -> tuple[SegmentationResult, bytes, bytes]:
+def segment(
+    source: bytes, name: str, options: Options, *, redact_key: bytes | None = None
+) -> tuple[SegmentationResult, bytes, bytes]:
     """The core's whole job for one file: segments, the scatter PNG and the labelled CSV.
 
     Kept as one small function so a wall-clock limit can wrap exactly the CPU-heavy part.
+    With ``redact_key`` the CSV carries pseudonyms instead of contacts (SEGBOT_REDACT_EXPORTS).
     """
     result = run(source, options, filename=name)
-    return result, render_scatter(result), export_csv(result)
+    return result, render_scatter(result), export_csv(result, redact_key=redact_key)
 
 
 # ---------------------------------------------------------------------------- /segment
@@ -112,6 +115,9 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
     action, channel, user = job["action"], job["channel"], job.get("user")
     respond = Respond(response_url=job["response_url"])
     what = "the demo sample" if action == "demo" else "the latest data file"
+    # A user's file is answered in its own thread, like a dropped file: the labelled CSV
+    # carries its contact columns and goes back only where the data came from.
+    thread_ts: str | None = None
     stages = _Stages()
     try:
         with stages.stage("fetch"):
@@ -123,17 +129,29 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                     _respond(respond, guard, no_data_file_text())
                     return
                 what = file.name
+                thread_ts = file.thread_ts(channel)
                 check_size(file, settings.max_file_bytes)
                 source, name = _download(settings, client, file), file.name
         columns = tuple(job["columns"]) if job.get("columns") else None
         with stages.stage("segment"):
             result, png, csv = segment(
-                source, name, job_options(settings, job.get("k"), columns, job["mode"])
+                source,
+                name,
+                job_options(settings, job.get("k"), columns, job["mode"]),
+                redact_key=settings.redact_key,
             )
         with stages.stage("post"):
-            ts = _post_answer(client, guard, channel, None, result, user)
+            # In the file's thread, and shown in the channel where the person typed /segment.
+            ts = _post_answer(client, guard, channel, thread_ts, result, user, broadcast=True)
         with stages.stage("upload"):
-            upload_answer(client, channel=channel, thread_ts=ts, source_name=name, png=png, csv=csv)
+            upload_answer(
+                client,
+                channel=channel,
+                thread_ts=thread_ts or ts,
+                source_name=name,
+                png=png,
+                csv=csv,
+            )
         logger.info("Answered /segment %s in %s: %s", action, channel, stages)
     except ClaimLost:
         raise
@@ -183,7 +201,9 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
         with stages.stage("download"):
             source = _download(settings, client, file)
         with stages.stage("segment"):
-            result, png, csv = segment(source, file.name, job_options(settings))
+            result, png, csv = segment(
+                source, file.name, job_options(settings), redact_key=settings.redact_key
+            )
         with stages.stage("post"):
             ts = _post_answer(client, guard, channel, thread_ts, result, None)
         with stages.stage("upload"):
@@ -245,15 +265,24 @@ def _post_answer(
     thread_ts: str | None,
     result: SegmentationResult,
     user: str | None,
+    *,
+    broadcast: bool = False,
 ) -> str:
-    """Post the answer once; the ts of the answer (an earlier attempt's, if it posted)."""
+    """Post the answer once; the ts of the answer (an earlier attempt's, if it posted).
+
+    ``broadcast`` shows a reply in a thread in the channel too (Slack's reply_broadcast).
+    """
     earlier = guard.before_post()
     if earlier is not None:
         logger.info("The answer in %s was posted before (%s); adding the files", channel, earlier)
         return earlier
     reply = render_answer(result, requested_by=user)
     posted = client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
+        channel=channel,
+        thread_ts=thread_ts,
+        reply_broadcast=True if broadcast and thread_ts else None,
+        text=reply.text,
+        blocks=reply.blocks,
     )
     ts = str(posted["ts"])
     guard.posted(ts)

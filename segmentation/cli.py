@@ -56,7 +56,14 @@ def _parser() -> argparse.ArgumentParser:
         help="rfm for an order log, customers for one row per customer",
     )
     p.add_argument(
-        "--out", metavar="DIR", help="write segments.png, segments.csv and report.md into DIR"
+        "--out",
+        metavar="DIR",
+        help="write segments.png, segments.csv, report.md and audiences/<segment>.csv into DIR",
+    )
+    p.add_argument(
+        "--redact",
+        action="store_true",
+        help="replace contact details in the written files with stable pseudonyms",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument(
@@ -100,6 +107,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.max_mb <= 0 or args.max_rows <= 0:
         raise InvalidOption("--max-mb and --max-rows must be positive numbers.")
+    if args.redact and not args.out:
+        raise InvalidOption("--redact changes the files written with --out: add --out DIR.")
     columns = None
     if args.columns is not None:
         columns = tuple(c.strip() for c in args.columns.split(",") if c.strip())
@@ -118,7 +127,7 @@ def _run(args: argparse.Namespace) -> int:
             raise InvalidOption(f"I couldn't find the file '{args.file}'. Check the path.")
         result = run(path, options)
 
-    written = _write_outputs(result, Path(args.out)) if args.out else []
+    written = _write_outputs(result, Path(args.out), redact=args.redact) if args.out else []
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
@@ -128,20 +137,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_outputs(result: SegmentationResult, out: Path) -> list[Path]:
-    from segmentation.export import export_csv
+def _write_outputs(result: SegmentationResult, out: Path, *, redact: bool = False) -> list[Path]:
+    from segmentation.export import audience_files, export_csv
     from segmentation.render import render_scatter
     from segmentation.report import format_report
 
+    key = _redaction_key() if redact else None
+    audiences = out / "audiences"
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        audiences.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidOption(f"I couldn't create the folder '{out}' ({exc.strerror}).") from exc
     png, csv, md = out / "segments.png", out / "segments.csv", out / "report.md"
     png.write_bytes(render_scatter(result))
-    csv.write_bytes(export_csv(result))
+    csv.write_bytes(export_csv(result, redact_key=key))
     md.write_text(format_report(result, markdown=True, image=png.name), encoding="utf-8")
-    return [png, csv, md]
+    files = audience_files(result, redact_key=key)
+    # audiences/ holds this run's segments only: a file left from an earlier run would be
+    # imported as if it were current.
+    for stale in audiences.glob("*.csv"):
+        if stale.name not in files:
+            stale.unlink()
+    for name, data in files.items():
+        (audiences / name).write_bytes(data)
+    return [png, csv, md, audiences]
+
+
+def _redaction_key() -> bytes:
+    from segmentation.keystore import pseudonym_key
+
+    return pseudonym_key(os.environ.get("SEGBOT_SECRET"), os.environ.get("SEGBOT_DATA_DIR"))
 
 
 if __name__ == "__main__":  # pragma: no cover

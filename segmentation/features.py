@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pandas as pd
 
 from segmentation.errors import NoUsableColumns, UnknownColumn
 
-__all__ = ["ColumnPlan", "plan_columns", "is_personal_header", "tokens"]
+__all__ = [
+    "ColumnPlan",
+    "PersonalKind",
+    "plan_columns",
+    "is_personal_header",
+    "personal_columns",
+    "personal_kind",
+    "tokens",
+]
+
+# What kind of personal data a column holds; "other" covers ids, cards, birthdays, logins, ...
+PersonalKind = Literal["email", "phone", "name", "address", "other"]
 
 _BEHAVIOUR = {
     "income", "salary", "wage", "wages", "earnings", "wealth", "spend", "spending", "spent",
@@ -38,11 +50,40 @@ _PERSONAL = {
     "passport", "iban", "card", "cardnumber", "ip", "dob", "birthday", "birthdate", "contact",
     "whatsapp", "twitter", "instagram", "linkedin", "username", "login", "password",
 }  # fmt: skip
+# Header words that say which kind of personal data a column holds, checked in this order.
+_KIND_WORDS: tuple[tuple[PersonalKind, frozenset[str]], ...] = (
+    ("email", frozenset({"email", "mail", "emailaddress"})),
+    ("phone", frozenset({"phone", "telephone", "tel", "mobile", "cell", "fax", "whatsapp"})),
+    (
+        "address",
+        frozenset(
+            {"address", "street", "addr", "zip", "zipcode", "postcode", "postal", "postalcode"}
+        ),
+    ),
+    (
+        "name",
+        frozenset(
+            {
+                "name",
+                "names",
+                "firstname",
+                "lastname",
+                "surname",
+                "fullname",
+                "forename",
+                "givenname",
+            }
+        ),
+    ),
+)
+# "User name" and "Login name" are accounts, not what a person is called.
+_NOT_A_PERSON_NAME = {"user", "username", "login", "screen", "account", "display"}
 _IDENTIFIER = {"id", "ids", "uuid", "guid", "key", "code", "number", "no", "nr", "num", "ref"}
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-]{7,}$")
-_PERSON_NAME = re.compile(r"^[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)+$")
+# Accented Latin letters too: "María García", "Zoë Brontë", "Jürgen Weiß".
+_PERSON_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+)+$")
 
 
 @dataclass(frozen=True)
@@ -50,7 +91,8 @@ class ColumnPlan:
     """What to do with each column of a table.
 
     ``features``: clustered, in table order. ``profile``: shown per segment (demographics and
-    other safe columns). ``personal``: never clustered, never shown, left out of exports.
+    other safe columns). ``personal``: never clustered, never shown in texts (the exported
+    files keep them).
     ``excluded``: every column not clustered, with the reason in a few words.
     """
 
@@ -93,7 +135,7 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
     NoUsableColumns
         Nothing can be clustered.
     """
-    personal = tuple(c for c in df.columns if _is_personal(df[c], c))
+    personal = personal_columns(df)
     excluded: dict[str, str] = {c: "personal data" for c in personal}
     numeric: list[str] = []
     behaviour: list[str] = []
@@ -191,21 +233,42 @@ def _match_requested(
     return chosen
 
 
-def _is_personal(series: pd.Series, header: str) -> bool:
+def personal_columns(df: pd.DataFrame) -> tuple[str, ...]:
+    """The columns of ``df`` that hold personal data, by header or by content, in table order."""
+    return tuple(c for c in df.columns if personal_kind(df[c], c) is not None)
+
+
+def personal_kind(series: pd.Series, header: str) -> PersonalKind | None:
+    """Which kind of personal data ``series`` holds (None when it holds none).
+
+    The header decides first ("Billing Phone" is a phone, "contact" is personal whatever it
+    holds); otherwise the content: mostly e-mail addresses, phone numbers or "First Last" names.
+    """
     if is_personal_header(header):
-        return True
+        toks = tokens(header)
+        words = set(toks) | {"".join(toks)}
+        for kind, kind_words in _KIND_WORDS:
+            if words & kind_words and not (kind == "name" and words & _NOT_A_PERSON_NAME):
+                return kind
+        return _content_kind(series) or "other"
+    return _content_kind(series)
+
+
+def _content_kind(series: pd.Series) -> PersonalKind | None:
     if pd.api.types.is_numeric_dtype(series):
-        return False
+        return None
     sample = series.dropna().head(2_000).astype(str).str.strip()
     sample = sample[sample != ""].head(500)
     if sample.empty:
-        return False
+        return None
     if sample.str.match(_EMAIL).mean() > 0.5:
-        return True
+        return "email"
     phone_like = sample.str.match(_PHONE) & (sample.str.count(r"\d") >= 7)
     if phone_like.mean() > 0.8 and sample.str.contains(r"[\s()+\-.]").mean() > 0.5:
-        return True
-    return sample.str.match(_PERSON_NAME).mean() > 0.8 and sample.nunique() > 0.8 * len(sample)
+        return "phone"
+    if sample.str.match(_PERSON_NAME).mean() > 0.8 and sample.nunique() > 0.8 * len(sample):
+        return "name"
+    return None
 
 
 def _is_identifier(series: pd.Series, header: str, *, known: bool) -> bool:

@@ -100,8 +100,9 @@ def segment_customers(
     labels[usable] = fit.labels
     names = np.array([s.name for s in segments], dtype=object)
 
-    export = table.drop(columns=list(plan.personal))
-    export = _add_segment_columns(export, labels, names)
+    # Every column of the user's file comes back, contacts included: the labelled file goes
+    # only where the data came from. Texts, JSON and pictures never show personal data.
+    export = _add_segment_columns(table, labels, names)
     plot_axes, plot_note, points = _plot_data(values.loc[usable], fit, features)
     warnings = _warnings(rows, rows_used, fit, plan, features)
     untrusted = stability_warning([(s.name, s.stability) for s in segments])
@@ -241,8 +242,8 @@ def _warnings(
         )
     if plan.personal:
         out.append(
-            "Personal data (" + ", ".join(plan.personal) + ") was not used and is left out of "
-            "the exported file."
+            "Personal data (" + ", ".join(plan.personal) + ") was never used for segments "
+            "and is never shown here; only the labelled files carry it."
         )
     return out
 

@@ -106,9 +106,10 @@ class SegmentationResult:
     columns in the order used. ``headline`` is one plain sentence summarising the result.
     ``warnings`` are plain sentences (rows left out, weak structure, ...).
 
-    ``table`` holds the rows to export: the input columns that are safe to show (personal
-    data removed), plus ``segment`` and ``segment_name`` (in RFM mode one row per customer with
-    recency, frequency, monetary, ...). ``points`` holds, for the rows used, the values that
+    ``table`` holds the rows to export: every input column, contact columns included (the
+    labelled file goes back only where the data came from; no text shows them), plus
+    ``segment`` and ``segment_name`` (in RFM mode one row per customer with recency,
+    frequency, monetary, ...). ``points`` holds, for the rows used, the values that
     the scatter plot shows, with columns ``plot_axes`` and an integer ``segment`` column.
     ``plot_note`` says in words what the picture shows (which axes and why).
     ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).

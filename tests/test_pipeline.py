@@ -16,6 +16,7 @@ from segmentation import (
     TooFewRows,
     UnknownColumn,
     demo_csv,
+    format_report,
     generate_customers,
     run,
 )
@@ -145,7 +146,7 @@ def test_clear_groups_are_not_called_weak() -> None:
     assert result.silhouette - result.k_selection.baseline_silhouette > 0.15
 
 
-def test_identifiers_constants_and_personal_data_are_never_clustered_nor_shown() -> None:
+def test_identifiers_constants_and_personal_data_are_never_clustered_nor_shown_in_texts() -> None:
     table = generate_customers(300)
     table["Email"] = [f"person{i}@example.com" for i in range(300)]
     table["Full Name"] = [f"Ann Smith{i}" for i in range(300)]
@@ -155,9 +156,11 @@ def test_identifiers_constants_and_personal_data_are_never_clustered_nor_shown()
     result = run(table)
     assert result.features == ("Annual Income (k$)", "Spending Score (1-100)")
     for col in ("Email", "Full Name", "Phone"):
-        assert col not in result.table.columns
+        # The labelled rows keep them (they go back only where the data came from)...
+        assert result.table[col].tolist() == table[col].tolist()
         assert result.excluded_columns[col] == "personal data"
-    dumped = json.dumps(result.to_dict())
+    # ...and no text, JSON or plotted point ever shows them.
+    dumped = json.dumps(result.to_dict()) + format_report(result) + result.points.to_csv()
     assert "@example.com" not in dumped and "Smith" not in dumped and "7946" not in dumped
     assert result.excluded_columns["Loyalty Number"] == "an identifier"
     assert "same value" in result.excluded_columns["Store"]
