@@ -10,9 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from segmentation import run
 from segmentation.errors import NoUsableColumns, SegmentationError
+from segmentation.export import export_csv
+from segmentation.features import is_personal_header
 from segmentation.loading import load_table
 from segmentation.orders import (
     OrderColumns,
@@ -22,6 +25,9 @@ from segmentation.orders import (
     format_money,
     parse_dates,
 )
+from segmentation.render import build_figure
+from segmentation.report import format_report
+from segmentation.result import SegmentationResult
 from tests.support import SHARED_DATA
 
 CDNOW = SHARED_DATA / "cdnow_orders.csv"
@@ -111,11 +117,13 @@ def test_cdnow_is_recognised_and_summarised_per_customer() -> None:
     assert table.currency == "$"
     assert table.rows_dropped == 0 and table.refunds == 0 and table.cancelled == 0
     customers = table.customers
-    assert len(customers) == 23_570 and customers["customer"].is_unique
+    # The key keeps the file's header and comes first, so rows map back to the file.
+    assert table.key_column == "customer_id" and customers.columns[0] == "customer_id"
+    assert len(customers) == 23_570 and customers["customer_id"].is_unique
     assert customers["frequency"].sum() == 69_659
     assert customers["monetary"].sum() == pytest.approx(df["amount_usd"].sum(), rel=1e-9)
     # Customer 3 ordered six times between 1997-01-02 and 1998-05-28 (checked by hand).
-    three = customers.set_index("customer").loc["3"]
+    three = customers.set_index("customer_id").loc["3"]
     assert three["frequency"] == 6
     assert three["first_order"] == "1997-01-02" and three["last_order"] == "1998-05-28"
     assert three["recency_days"] == 33
@@ -263,7 +271,7 @@ def test_every_date_form_gives_the_same_customers(form: str) -> None:
     assert cols is not None and cols.date == "order_date"
     table = build_customer_table(df, cols)
     assert table.rows_dropped == 0
-    got = table.customers[["customer", "recency_days", "frequency", "tenure_days", "last_order"]]
+    got = table.customers[["customer_id", "recency_days", "frequency", "tenure_days", "last_order"]]
     want = expected.customers[got.columns]
     pd.testing.assert_frame_equal(got, want)
 
@@ -337,7 +345,7 @@ def test_amounts_in_a_loaded_csv_are_read() -> None:
     assert cols is not None
     table = build_customer_table(df, cols)
     spend = table.customers.set_index("customer")["monetary"]
-    assert spend.to_dict() == {"C000001": pytest.approx(16_200.5), "C000002": pytest.approx(100)}
+    assert spend.to_dict() == {"a": pytest.approx(16_200.5), "b": pytest.approx(100)}
 
 
 def test_amounts_left_as_text_are_read_and_their_currency_seen() -> None:
@@ -351,7 +359,7 @@ def test_amounts_left_as_text_are_read_and_their_currency_seen() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.amount == "amount"
     table = build_customer_table(df, cols)
-    spend = table.customers.set_index("customer")["monetary"]
+    spend = table.customers.set_index("customer_id")["monetary"]
     assert spend.to_dict() == {"1": pytest.approx(16_200.5), "2": pytest.approx(98)}
     assert table.currency == "£"
     assert "1 refund (−£1) was netted against spend." in table.warnings
@@ -383,7 +391,7 @@ def test_refunds_are_netted_and_counted_and_cancelled_orders_left_out() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.status == "status"
     table = build_customer_table(df, cols)
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert by.loc["1", "frequency"] == 2 and by.loc["1", "monetary"] == pytest.approx(120.0)
     assert by.loc["2", "frequency"] == 1 and by.loc["2", "monetary"] == pytest.approx(20.0)
     # The refund is not a purchase, so customer 1's last order is still 1 February.
@@ -426,7 +434,7 @@ def test_line_items_sharing_an_order_id_are_one_order() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.order_id == "order_id" and cols.quantity == "quantity"
     table = build_customer_table(df, cols)
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert by.loc["7", "frequency"] == 2
     assert by.loc["7", "monetary"] == pytest.approx(50.0)
     assert by.loc["7", "avg_order_value"] == pytest.approx(25.0)
@@ -455,17 +463,17 @@ def test_unit_price_times_quantity_and_credit_notes_as_refunds() -> None:
     assert cols is not None and cols.amount == "UnitPrice" and cols.amount_is_unit_price
     table = build_customer_table(df, cols)
     row = table.customers.iloc[0]
-    assert row["customer"] == "17850"
+    assert row["CustomerID"] == "17850"  # a float id read as written, not "17850.0"
     assert row["frequency"] == 2
     assert row["monetary"] == pytest.approx(6 * 2.55 + 2 * 3.39 + 10.0 - 2 * 3.39)
     assert table.refunds == 1
 
 
-# --- personal data ----------------------------------------------------------------------------
+# --- customer keys and contact columns -------------------------------------------------------
 
 
-def test_email_keys_are_grouped_then_replaced_by_pseudonyms() -> None:
-    emails = ["Ann@Shop.com", "ann@shop.com", "bob@mail.org", "cy@corp.io", "bob@mail.org"]
+def test_email_keys_are_grouped_and_kept_as_first_written() -> None:
+    emails = ["Ann@Shop.com", " ann@shop.com", "bob@mail.org", "cy@corp.io", "bob@mail.org"]
     df = pd.DataFrame(
         {
             "email": pd.array(emails, dtype="str"),
@@ -477,13 +485,14 @@ def test_email_keys_are_grouped_then_replaced_by_pseudonyms() -> None:
     )
     table = build_customer_table(df, find_order_columns(df))
     customers = table.customers
-    assert customers["customer"].tolist() == ["C000001", "C000002", "C000003"]
+    # The marketer's own key, under the file's header, so each row maps back to a person.
+    assert table.key_column == "email" and customers.columns[0] == "email"
+    assert customers["email"].tolist() == ["Ann@Shop.com", "bob@mail.org", "cy@corp.io"]
     assert customers["frequency"].tolist() == [2, 2, 1]
-    text = customers.to_csv()
-    assert "@" not in text and "ann" not in text.lower() and "bob" not in text.lower()
+    assert table.contact_columns == ()  # the key is the e-mail; nothing else to carry
 
 
-def test_name_keys_are_replaced_by_pseudonyms() -> None:
+def test_name_keys_are_kept_as_written() -> None:
     df = pd.DataFrame(
         {
             "customer": pd.array(["Maria Lopez", "Maria Lopez", "John Smith"], dtype="str"),
@@ -492,8 +501,68 @@ def test_name_keys_are_replaced_by_pseudonyms() -> None:
         }
     )
     table = build_customer_table(df, find_order_columns(df))
-    assert table.customers["customer"].tolist() == ["C000001", "C000002"]
-    assert "Maria" not in table.customers.to_csv()
+    assert table.customers["customer"].tolist() == ["Maria Lopez", "John Smith"]
+
+
+def test_keys_with_leading_zeros_stay_text_as_written() -> None:
+    df = csv_table(
+        "Customer ID,Order Date,Total\n"
+        "00123,2024-01-01,10\n"
+        "0042,2024-01-02,20\n"
+        "00123,2024-02-01,5\n"
+        "0042,2024-02-03,7\n"
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.customer == "Customer ID"
+    table = build_customer_table(df, cols)
+    assert table.customers["Customer ID"].tolist() == ["00123", "0042"]
+    assert table.customers["monetary"].tolist() == [15.0, 27.0]
+
+
+def contact_log() -> pd.DataFrame:
+    """Two customers by id; customer 1 changed phone and name over time."""
+    return csv_table(
+        "Customer ID,Order Date,Total,Email,First Name,Last Name,Phone,Billing City,"
+        "Lineitem name,Company Name\n"
+        # The newest order comes first in the file: "latest" means by date, not by row.
+        "1,2024-03-01,10,ann.new@shop.com,Ann,Lee-Smith,,Leeds,Mug,Acme Ltd\n"
+        "1,2024-01-01,20,ann@shop.com,Ann,Lee,+44 113 496 0000,Leeds,Tote,Acme Ltd\n"
+        "2,2024-01-05,30,bo@mail.org,Bo,Chan,+44 20 7946 0001,London,Mug,Chan & Co\n"
+        "1,2024-02-01,40,ann@shop.com,Ann,Lee,+44 113 496 0999,Leeds,Mug,Acme Ltd\n"
+        "2,2024-02-10,50,,,,,London,Tea,Chan & Co\n"
+    )
+
+
+def test_contact_columns_carry_each_customers_latest_value() -> None:
+    df = contact_log()
+    cols = detect_order_log(df)
+    assert cols is not None and cols.customer == "Customer ID"
+    table = build_customer_table(df, cols)
+    customers = table.customers
+    assert table.contact_columns == ("Email", "First Name", "Last Name", "Phone")
+    assert list(customers.columns[:6]) == ["Customer ID", *table.contact_columns, "recency_days"]
+    by = customers.set_index("Customer ID")
+    # Customer 1's newest order has a new address and surname but no phone: the newest phone
+    # written anywhere is from 1 February.
+    assert by.loc["1", ["Email", "Last Name", "Phone"]].tolist() == [
+        "ann.new@shop.com",
+        "Lee-Smith",
+        "+44 113 496 0999",
+    ]
+    # Customer 2's newest row is blank: the older values stay.
+    assert by.loc["2", ["Email", "First Name", "Phone"]].tolist() == [
+        "bo@mail.org",
+        "Bo",
+        "+44 20 7946 0001",
+    ]
+    assert by.loc["2", "monetary"] == 80.0
+    # Cities, products and companies are not contacts.
+    assert not {"Billing City", "Lineitem name", "Company Name"} & set(customers.columns)
+
+
+def test_carried_contact_headers_are_ones_the_exports_recognise_as_personal() -> None:
+    table = build_customer_table(contact_log(), detect_order_log(contact_log()))
+    assert all(is_personal_header(h) for h in table.contact_columns)
 
 
 def test_code_keys_are_kept() -> None:
@@ -585,6 +654,7 @@ class ShopifyExport:
     monetary: dict[str, float]  # e-mail -> sum of those orders' Total
     line_rows: int  # rows after an order's first
     personal: list[str]  # e-mails, billing names, streets and phones, none to be shown
+    people: list[dict[str, str]]  # every customer's e-mail, name, street, city, zip and phone
 
 
 def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
@@ -671,6 +741,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
         monetary={email: round(spend, 2) for email, spend in monetary.items()},
         line_rows=len(rows) - len(placed),
         personal=personal,
+        people=people,
     )
 
 
@@ -697,32 +768,51 @@ def test_shopify_line_items_belong_to_their_order(shopify: ShopifyExport) -> Non
     assert table.line_items == shopify.line_rows > 100
     assert table.rows_dropped == 0
     assert not any("couldn't read" in w for w in table.warnings)
-    # Pseudonyms follow the e-mails' first appearance in the file.
-    emails = pd.unique(df["Email"].to_numpy())
-    pseudonym = {e: f"C{i:06d}" for i, e in enumerate(emails, start=1)}
-    expected = pd.DataFrame(
-        {
-            "customer": [pseudonym[e] for e in shopify.frequency],
-            "frequency": list(shopify.frequency.values()),
-            "monetary": [shopify.monetary[e] for e in shopify.frequency],
-        }
-    ).set_index("customer")
-    got = table.customers.set_index("customer")
-    assert set(got.index) == set(expected.index)
-    assert (got.loc[expected.index, "frequency"] == expected["frequency"]).all()
-    np.testing.assert_allclose(got.loc[expected.index, "monetary"], expected["monetary"])
+    got = table.customers.set_index("Email")
+    assert set(got.index) == set(shopify.frequency)
+    emails = list(shopify.frequency)
+    assert got.loc[emails, "frequency"].tolist() == list(shopify.frequency.values())
+    np.testing.assert_allclose(got.loc[emails, "monetary"], [shopify.monetary[e] for e in emails])
     assert table.orders_used == sum(shopify.frequency.values())
     assert table.cancelled == table.orders - table.orders_used > 0
     assert table.currency is None or table.currency == "€"
+    # The billing name and phone come along (from the order's first row); the street does not.
+    assert table.contact_columns == ("Billing Name", "Billing Phone")
+    person = {p["email"]: p for p in shopify.people}
+    assert got["Billing Name"].tolist() == [person[e]["name"] for e in got.index]
+    assert got["Billing Phone"].tolist() == [person[e]["phone"] for e in got.index]
 
 
-def test_shopify_export_end_to_end_shows_no_personal_data(shopify: ShopifyExport) -> None:
+def picture_texts(result: SegmentationResult) -> str:
+    fig = build_figure(result)
+    return "\n".join(t.get_text() for t in fig.findobj(Text))
+
+
+def test_shopify_personal_data_is_only_in_the_exported_file(shopify: ShopifyExport) -> None:
     result = run(shopify.csv, filename="orders_export.csv")
     assert result.rows_used == len(shopify.frequency)
-    shown = json.dumps(result.to_dict(), ensure_ascii=False) + result.table.to_csv()
+    shown = "\n".join(
+        [
+            json.dumps(result.to_dict(), ensure_ascii=False),
+            format_report(result),
+            format_report(result, markdown=True, image="segments.png"),
+            picture_texts(result),
+        ]
+    )
     assert "@" not in shown
-    leaked = [value for value in shopify.personal if value in shown]
-    assert leaked == []
+    assert [value for value in shopify.personal if value in shown] == []
+    # The exported table is keyed by the e-mail as written, with the customers' billing names
+    # and phones, for the marketer's own use; their streets stay out.
+    exported = list(csv.DictReader(io.StringIO(export_csv(result).decode("utf-8-sig"))))
+    assert list(exported[0])[:3] == ["Email", "Billing Name", "Billing Phone"]
+    assert sorted(row["Email"] for row in exported) == sorted(shopify.frequency)
+    rows = {row["Email"]: row for row in exported}
+    for email in shopify.frequency:
+        person = next(p for p in shopify.people if p["email"] == email)
+        assert rows[email]["Billing Name"] == person["name"]
+        # A leading "+" may be neutralised with an apostrophe: the export is formula-safe.
+        assert rows[email]["Billing Phone"].removeprefix("'") == person["phone"]
+    assert not any(p["street"] in export_csv(result).decode() for p in shopify.people)
     # The customers are those with a purchase, at their true order counts.
     assert sorted(result.table["frequency"]) == sorted(shopify.frequency.values())
 
@@ -747,7 +837,7 @@ def test_an_unreadable_amount_on_a_line_row_is_still_reported() -> None:
     assert table.line_items == 1
     assert table.rows_dropped == 1
     assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
-    assert table.customers.set_index("customer").loc["C000001", "monetary"] == 60.0
+    assert table.customers.set_index("Email").loc["a@x.io", "monetary"] == 60.0
 
 
 def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
@@ -761,7 +851,7 @@ def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
         }
     )
     table = build_customer_table(df, find_order_columns(df))
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert table.line_items == 1
     assert by.loc["7", "frequency"] == 1 and by.loc["7", "monetary"] == 30.0
     assert by.loc["8", "frequency"] == 1 and by.loc["8", "monetary"] == 12.0

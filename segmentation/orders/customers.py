@@ -16,7 +16,8 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from segmentation.errors import NoUsableColumns, TooFewRows, UnknownColumn
-from segmentation.orders._common import columns_sentence, header_words, join_words, plural
+from segmentation.orders._common import columns_sentence, join_words, plural
+from segmentation.orders.contacts import find_contact_columns, latest_per_customer
 from segmentation.orders.dates import parse_dates
 from segmentation.orders.detect import OrderColumns
 from segmentation.orders.money import MAX_AMOUNT, amount_values, detect_currency, format_money
@@ -28,11 +29,14 @@ __all__ = ["CustomerTable", "build_customer_table"]
 class CustomerTable:
     """An order log summarised per customer.
 
-    ``customers`` has one row per customer who bought at least once: ``customer`` (text; a
-    pseudonym such as ``C000123`` when the key is an e-mail, a name or a phone number),
-    ``recency_days``, ``frequency`` (orders), ``monetary`` (net spend, refunds deducted),
-    ``avg_order_value``, ``tenure_days``, ``first_order``, ``last_order`` (ISO dates) and
-    ``items`` when there is a quantity. The monetary columns are absent without an amount.
+    ``customers`` has one row per customer who bought at least once. It starts with the
+    customer key as written in the file (text, headed ``key_column``: the file's own header),
+    then the file's ``contact_columns`` (e-mail, first, last or full name, phone: each
+    customer's latest non-blank value, under the file's headers), then ``recency_days``,
+    ``frequency`` (orders), ``monetary`` (net spend, refunds deducted), ``avg_order_value``,
+    ``tenure_days``, ``first_order``, ``last_order`` (ISO dates) and ``items`` when there is a
+    quantity. The monetary columns are absent without an amount. The key and contact columns
+    are personal data: they may go back only where the file came from, in the exported table.
 
     ``orders`` counts every order read (line items sharing an order id are one order, refunds
     and cancelled orders included); ``orders_used`` counts the purchases behind ``frequency``.
@@ -56,6 +60,8 @@ class CustomerTable:
     line_items: int
     currency: str | None
     warnings: tuple[str, ...]
+    key_column: str = "customer"
+    contact_columns: tuple[str, ...] = ()
 
 
 # Order statuses meaning "this purchase did not happen or was undone".
@@ -64,7 +70,11 @@ _CANCELLED = re.compile(
 )
 # ... unless only part of it was: a partially refunded order is still a purchase.
 _PARTLY = re.compile(r"partial", re.IGNORECASE)
-_PERSONAL_KEY_WORDS = ("email", "mail", "name", "phone", "mobile", "tel")
+# The table's own columns; a customer key headed like one of them is renamed.
+_COMPUTED = {
+    "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "first_order",
+    "last_order", "items", "segment", "segment_name",
+}  # fmt: skip
 _NEVER = np.iinfo(np.int64).max
 _DAY_NS = np.int64(86_400 * 10**9)
 
@@ -74,8 +84,7 @@ class _Rows:
     """The input rows as arrays, one entry per row; codes are -1 where a value is missing."""
 
     cust: np.ndarray  # customer code per row
-    keys: np.ndarray  # the distinct customer keys, as text
-    personal: bool  # whether those keys are personal data
+    keys: np.ndarray  # the distinct customer keys, as written in the file
     date_ns: np.ndarray  # datetime64[ns], NaT where unreadable
     amount: np.ndarray | None  # spend per row (line items of a Shopify order: 0)
     quantity: np.ndarray | None
@@ -140,7 +149,9 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     orders = _merge_orders(rows, keep, cols, warnings)
     outcome = _sort_out(orders, len(rows.keys))
     warnings += _outcome_warnings(orders, outcome, currency)
-    table = _customer_frame(rows, orders, outcome)
+    key = cols.customer if cols.customer not in _COMPUTED else f"{cols.customer} (customer)"
+    table = _customer_frame(rows, orders, outcome, key)
+    contacts = _add_contacts(table, df, cols, rows, keep, outcome.buyers)
     return CustomerTable(
         customers=table,
         orders=len(orders.cust),
@@ -156,6 +167,8 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         line_items=int(rows.line_item.sum()),
         currency=currency,
         warnings=tuple(warnings),
+        key_column=key,
+        contact_columns=contacts,
     )
 
 
@@ -172,7 +185,7 @@ def _check_columns(df: pd.DataFrame, cols: OrderColumns) -> None:
 
 def _read_rows(df: pd.DataFrame, cols: OrderColumns, warnings: list[str]) -> _Rows:
     """Every row's customer, date, amount, quantity, order and status as arrays."""
-    cust, keys, personal = _customer_keys(df[cols.customer], cols.customer)
+    cust, keys = _customer_keys(df[cols.customer])
     dates, date_note = parse_dates(df[cols.date])
     if date_note:
         warnings.append(date_note)
@@ -196,7 +209,6 @@ def _read_rows(df: pd.DataFrame, cols: OrderColumns, warnings: list[str]) -> _Ro
     return _Rows(
         cust=cust,
         keys=keys,
-        personal=personal,
         date_ns=date_ns,
         amount=amount,
         quantity=quantity,
@@ -260,35 +272,33 @@ def _cancelled_rows(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray:
     return cancelled
 
 
-def _customer_keys(series: pd.Series, header: str) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Integer codes per row (-1 = no customer), the distinct keys as text, and whether those
-    keys are personal data (e-mails, names, phones) that must be replaced by pseudonyms."""
+def _customer_keys(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes per row (-1 = no customer) and the distinct keys as written in the file.
+
+    Surrounding spaces are ignored and e-mail addresses match in any capitals; a key that was
+    written several ways is shown the way it was first written.
+    """
     if is_numeric_dtype(series) and not is_bool_dtype(series):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         codes, uniques = _number_codes(values)
         integral = bool(np.all(uniques == np.floor(uniques)))
         shown = uniques.astype(np.int64).astype(str) if integral else uniques.astype(str)
-        return codes, np.asarray(shown, dtype=object), False
+        return codes, np.asarray(shown, dtype=object)
 
     codes, uniques = pd.factorize(series)
-    text = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
-    emails = text.str.contains("@", regex=False)
+    written = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+    emails = written.str.contains("@", regex=False)
     # The same address in other capitals is the same person.
-    text = text.where(~emails, text.str.lower())
+    text = written.where(~emails, written.str.lower())
     text = text.where(text != "", None)
     # Distinct raw values can collapse to one key after cleaning: re-factorise the clean text.
     clean_codes, clean_uniques = pd.factorize(text)
     codes = np.append(clean_codes, -1)[np.where(codes >= 0, codes, len(clean_codes))]
-
-    words, compact = header_words(header)
-    sample = pd.Series(np.asarray(clean_uniques[:5_000], dtype=object)).astype(str)
-    personal = (
-        any(w in words or w in compact for w in _PERSONAL_KEY_WORDS)
-        or bool(emails.any())
-        # Keys without a single digit are names, not codes.
-        or (len(sample) > 0 and float(sample.str.contains(r"\d").mean()) < 0.5)
-    )
-    return codes.astype(np.int64), np.asarray(clean_uniques, dtype=object), personal
+    # Raw values come in order of appearance, so a key's first raw value is its first writing.
+    present = clean_codes >= 0
+    _, first = np.unique(clean_codes[present], return_index=True)
+    keys = written.to_numpy(dtype=object)[np.flatnonzero(present)[first]]
+    return codes.astype(np.int64), keys
 
 
 def _number_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -479,19 +489,15 @@ def _outcome_warnings(orders: _Orders, outcome: _Outcome, currency: str | None) 
 # --- the table per customer -------------------------------------------------------------------
 
 
-def _pseudonyms(n: int) -> np.ndarray:
-    width = max(6, len(str(n)))
-    return np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), width)).astype(object)
-
-
 def _iso_days(days: np.ndarray) -> np.ndarray:
     """Day numbers (since 1970) as ISO text; formatting each distinct day once is much faster."""
     distinct, inverse = np.unique(days, return_inverse=True)
     return distinct.astype("datetime64[D]").astype(str).astype(object)[inverse]
 
 
-def _customer_frame(rows: _Rows, orders: _Orders, outcome: _Outcome) -> pd.DataFrame:
-    """One row per buyer: key, recency, frequency, spend, tenure, first and last order, items."""
+def _customer_frame(rows: _Rows, orders: _Orders, outcome: _Outcome, key: str) -> pd.DataFrame:
+    """One row per buyer: the key (headed ``key``), recency, frequency, spend, tenure, first and
+    last order, items."""
     buyers, purchase, cust = outcome.buyers, outcome.purchase, orders.cust
     n_keys = len(rows.keys)
     # Whole days between calendar dates: an order on the file's last day is 0 days old.
@@ -499,10 +505,9 @@ def _customer_frame(rows: _Rows, orders: _Orders, outcome: _Outcome) -> pd.DataF
     first_day = outcome.first_ns[buyers] // _DAY_NS
     last_day = outcome.last_ns[buyers] // _DAY_NS
     freq = outcome.frequency[buyers].astype(np.int64)
-    shown = _pseudonyms(n_keys)[buyers] if rows.personal else rows.keys[buyers]
     table = pd.DataFrame(
         {
-            "customer": pd.array(shown, dtype="str"),
+            key: pd.array(rows.keys[buyers], dtype="str"),
             "recency_days": ref_day - last_day,
             "frequency": freq,
         }
@@ -522,3 +527,21 @@ def _customer_frame(rows: _Rows, orders: _Orders, outcome: _Outcome) -> pd.DataF
         whole = bool(np.all(bought == np.floor(bought)))
         table["items"] = bought.astype(np.int64) if whole else bought
     return table
+
+
+def _add_contacts(
+    table: pd.DataFrame,
+    df: pd.DataFrame,
+    cols: OrderColumns,
+    rows: _Rows,
+    usable: np.ndarray,
+    buyers: np.ndarray,
+) -> tuple[str, ...]:
+    """Insert the file's contact columns after the key, each buyer's latest value; their
+    headers."""
+    contacts = tuple(h for h in find_contact_columns(df, cols) if h not in table.columns)
+    when = rows.date_ns.view(np.int64)
+    for position, header in enumerate(contacts, start=1):
+        latest = latest_per_customer(df[header], rows.cust, when, usable, len(rows.keys))
+        table.insert(position, header, pd.array(latest[buyers], dtype="str"))
+    return contacts

@@ -30,7 +30,7 @@ from segmentation.orders._common import (
 from segmentation.orders.dates import DATE_LIKE, parse_dates
 from segmentation.orders.money import CURRENCY_SYMBOLS, amount_values
 
-__all__ = ["OrderColumns", "detect_order_log", "find_order_columns"]
+__all__ = ["OrderColumns", "detect_order_log", "find_order_columns", "holds_order_numbers"]
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def _customer_score(header: object, series: pd.Series) -> float:
     named = has_word(words, compact, _CUSTOMER_WORDS)
     if not named and words != ["name"]:
         return 0.0
-    if not named and _holds_order_numbers(series):
+    if not named and holds_order_numbers(series):
         return 0.0  # Shopify's "Name" is the order number, not the customer's name
     if is_datetime64_any_dtype(series) or _is_fractional(series):
         return 0.0
@@ -303,7 +303,7 @@ def _quantity_score(header: object, series: pd.Series) -> float:
 
 def _order_id_score(header: object, series: pd.Series) -> float:
     words, compact = header_words(header)
-    if words == ["name"] and series.notna().mean() >= 0.5 and _holds_order_numbers(series):
+    if words == ["name"] and series.notna().mean() >= 0.5 and holds_order_numbers(series):
         return 2.0
     if not has_word(words, compact, _ORDER_WORDS) or _is_fractional(series):
         return 0.0
@@ -341,7 +341,7 @@ def _cancelled_at_score(header: object, series: pd.Series) -> float:
     return 1.0 + float(parse_dates(filled)[0].notna().mean())
 
 
-def _holds_order_numbers(series: pd.Series) -> bool:
+def holds_order_numbers(series: pd.Series) -> bool:
     """Whether the column's values look like "#1001", the way shops write order numbers."""
     if not is_string_dtype(series):
         return False
