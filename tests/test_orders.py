@@ -18,6 +18,7 @@ from segmentation.export import export_csv
 from segmentation.features import is_personal_header
 from segmentation.loading import load_table
 from segmentation.orders import (
+    CustomerTable,
     OrderColumns,
     build_customer_table,
     detect_order_log,
@@ -632,6 +633,7 @@ SHOPIFY_HEADERS = [
     "Billing Zip",
     "Billing Phone",
     "Cancelled at",
+    "Refunded Amount",
 ]
 _PRODUCTS = [
     ("Ceramic Mug", 18.0),
@@ -651,7 +653,8 @@ class ShopifyExport:
 
     csv: bytes
     frequency: dict[str, int]  # e-mail -> orders that were not cancelled
-    monetary: dict[str, float]  # e-mail -> sum of those orders' Total
+    monetary: dict[str, float]  # e-mail -> sum of those orders' Total less Refunded Amount
+    partly_refunded: int  # orders refunded in part
     line_rows: int  # rows after an order's first
     personal: list[str]  # e-mails, billing names, streets and phones, none to be shown
     people: list[dict[str, str]]  # every customer's e-mail, name, street, city, zip and phone
@@ -659,7 +662,8 @@ class ShopifyExport:
 
 def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
     """Shopify's order export: order-level columns on an order's first row only, one row per
-    line item, orders numbered #1001 up in time order, a few refunds and cancellations."""
+    line item, orders numbered #1001 up in time order, a few refunds and cancellations, and
+    "Refunded Amount" on every order's first row (the money given back, often 0.00)."""
     rng = np.random.default_rng(seed)
     people = []
     placed: list[tuple[int, np.datetime64]] = []
@@ -682,6 +686,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
     placed.sort(key=lambda order: order[1])
 
     frequency: dict[str, int] = {}
+    partly_refunded = 0
     monetary: dict[str, float] = {}
     rows: list[list[object]] = []
     for number, (c, when) in enumerate(placed, start=1001):
@@ -697,22 +702,24 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
         created = f"{str(when).replace('T', ' ')} {offset}"
         later = f"{str(when + np.timedelta64(2, 'D')).replace('T', ' ')} {offset}"
         draw = rng.random()
-        status, cancelled_at = "paid", ""
+        status, cancelled_at, refunded = "paid", "", 0.0
         if draw < 0.04:
-            status, cancelled_at = "refunded", later  # cancelled and refunded
+            status, cancelled_at, refunded = "refunded", later, total  # cancelled and refunded
         elif draw < 0.07:
-            status = "refunded"  # refunded without cancelling
+            status, refunded = "refunded", total  # refunded without cancelling
         elif draw < 0.09:
             status, cancelled_at = "voided", later
         elif draw < 0.11:
             status, cancelled_at = "pending", later  # only "Cancelled at" says it
         elif draw < 0.13:
-            status = "partially_refunded"  # still a purchase
+            # Still a purchase, worth its total less the money given back.
+            status, refunded = "partially_refunded", round(total * rng.uniform(0.1, 0.6), 2)
+            partly_refunded += 1
         elif draw < 0.16:
             status = "pending"
         if not cancelled_at and status not in ("refunded", "voided"):
             frequency[person["email"]] = frequency.get(person["email"], 0) + 1
-            monetary[person["email"]] = monetary.get(person["email"], 0.0) + total
+            monetary[person["email"]] = monetary.get(person["email"], 0.0) + total - refunded
         # Some exports repeat the order's date on its other lines, others leave it blank.
         line_date = created if number % 2 else ""
         for index, (qty, product, price) in enumerate(lines):
@@ -728,7 +735,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
                 billing = [""] * 5
             rows.append(
                 [f"#{number}", person["email"], *order_level, qty, product, f"{price:.2f}"]
-                + [*billing, cancelled_at if index == 0 else ""]
+                + [*billing, *([cancelled_at, f"{refunded:.2f}"] if index == 0 else ["", ""])]
             )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -739,6 +746,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
         csv=out.getvalue().encode(),
         frequency=frequency,
         monetary={email: round(spend, 2) for email, spend in monetary.items()},
+        partly_refunded=partly_refunded,
         line_rows=len(rows) - len(placed),
         personal=personal,
         people=people,
@@ -757,6 +765,7 @@ def test_shopify_export_columns_are_recognised(shopify: ShopifyExport) -> None:
     assert (cols.customer, cols.date, cols.amount) == ("Email", "Created at", "Total")
     assert cols.order_id == "Name"  # "#1001" is the order number, not a person's name
     assert cols.status == "Financial Status" and cols.cancelled_at == "Cancelled at"
+    assert cols.refunded == "Refunded Amount"
     assert cols.quantity == "Lineitem quantity" and not cols.amount_is_unit_price
 
 
@@ -775,6 +784,9 @@ def test_shopify_line_items_belong_to_their_order(shopify: ShopifyExport) -> Non
     np.testing.assert_allclose(got.loc[emails, "monetary"], [shopify.monetary[e] for e in emails])
     assert table.orders_used == sum(shopify.frequency.values())
     assert table.cancelled == table.orders - table.orders_used > 0
+    assert table.partly_refunded == shopify.partly_refunded > 5
+    assert any("partly refunded orders were counted less the money refunded" in w
+               for w in table.warnings)  # fmt: skip
     assert table.currency is None or table.currency == "€"
     # The billing name and phone come along (from the order's first row); the street does not.
     assert table.contact_columns == ("Billing Name", "Billing Phone")
@@ -856,3 +868,200 @@ def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
     assert by.loc["7", "frequency"] == 1 and by.loc["7", "monetary"] == 30.0
     assert by.loc["8", "frequency"] == 1 and by.loc["8", "monetary"] == 12.0
     assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
+
+
+# --- WooCommerce-style exports: the order's total repeated on every line ----------------------
+
+WOO_HEADERS = [
+    "Order Number",
+    "Order Status",
+    "Order Date",
+    "First Name (Billing)",
+    "Last Name (Billing)",
+    "Email (Billing)",
+    "Phone (Billing)",
+    "Order Subtotal Amount",
+    "Order Shipping Amount",
+    "Order Refund Amount",
+    "Order Total Amount",
+    "Item #",
+    "Item Name",
+    "Quantity (- Refund)",
+    "Item Cost",
+]
+
+
+@dataclass(frozen=True)
+class OrderExport:
+    """A generated line-item export and the true facts per customer e-mail."""
+
+    csv: bytes
+    frequency: dict[str, int]
+    monetary: dict[str, float]
+    orders: int  # every order in the file
+
+
+def woocommerce_export(seed: int = 11, customers: int = 120) -> OrderExport:
+    """WooCommerce's order export ("Advanced Order Export" default fields): one row per line
+    item, with every order-level column, the total included, repeated on each of its rows.
+    Refunded in part: "Order Refund Amount" (negative, as WooCommerce writes it)."""
+    rng = np.random.default_rng(seed)
+    frequency: dict[str, int] = {}
+    monetary: dict[str, float] = {}
+    rows: list[list[object]] = []
+    number = 5000
+    for c in range(customers):
+        first, last = _FIRST[c % len(_FIRST)], _LAST[c % len(_LAST)]
+        email = f"{first.lower()}{c}@woo.example"
+        phone = f"0{1512_000_000 + c}"
+        for _ in range(int(rng.choice([1, 1, 2, 3, 5]))):
+            number += 1
+            day = np.datetime64("2024-01-01") + np.timedelta64(int(rng.integers(0, 200)), "D")
+            # Mostly several lines per order, so a repeated total would be counted many times.
+            lines = [_PRODUCTS[rng.integers(len(_PRODUCTS))] for _ in range(rng.integers(1, 5))]
+            quantities = [int(rng.integers(1, 3)) for _ in lines]
+            priced = list(zip(lines, quantities, strict=True))
+            subtotal = round(sum(q * price for (_, price), q in priced), 2)
+            shipping = 4.9
+            total = round(subtotal + shipping, 2)
+            status = str(rng.choice(["completed"] * 8 + ["processing", "cancelled", "refunded"]))
+            refund = 0.0
+            if status == "completed" and rng.random() < 0.15:
+                refund = round(float(rng.uniform(2, subtotal / 2)), 2)
+            if status in ("completed", "processing"):
+                frequency[email] = frequency.get(email, 0) + 1
+                monetary[email] = monetary.get(email, 0.0) + total - refund
+            for item, ((name, price), qty) in enumerate(priced, start=1):
+                rows.append(
+                    [number, status, f"{day} {rng.integers(8, 20)}:15", first, last, email, phone]
+                    + [f"{subtotal:.2f}", f"{shipping:.2f}", f"{-refund:.2f}", f"{total:.2f}"]
+                    + [item, name, qty, f"{price:.2f}"]
+                )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(WOO_HEADERS)
+    writer.writerows(rows)
+    return OrderExport(
+        csv=out.getvalue().encode(),
+        frequency=frequency,
+        monetary={e: round(v, 2) for e, v in monetary.items()},
+        orders=number - 5000,
+    )
+
+
+def line_amount_export(seed: int = 12, customers: int = 120) -> OrderExport:
+    """An export with one row per line and the line's own amount: the lines add up."""
+    rng = np.random.default_rng(seed)
+    frequency: dict[str, int] = {}
+    monetary: dict[str, float] = {}
+    rows: list[list[object]] = []
+    number = 0
+    for c in range(customers):
+        email = f"buyer{c}@lines.example"
+        for _ in range(int(rng.choice([1, 2, 3, 4]))):
+            number += 1
+            day = np.datetime64("2024-01-01") + np.timedelta64(int(rng.integers(0, 200)), "D")
+            # Two lines of the same product cost the same, as happens in real shops.
+            lines = [_PRODUCTS[rng.integers(3)] for _ in range(rng.integers(1, 4))]
+            frequency[email] = frequency.get(email, 0) + 1
+            monetary[email] = monetary.get(email, 0.0) + sum(price for _, price in lines)
+            rows += [
+                [f"SO-{number}", email, str(day), name, f"{price:.2f}"] for name, price in lines
+            ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Order ID", "Customer Email", "Order Date", "Product", "Sales"])
+    writer.writerows(rows)
+    return OrderExport(
+        csv=out.getvalue().encode(),
+        frequency=frequency,
+        monetary={e: round(v, 2) for e, v in monetary.items()},
+        orders=number,
+    )
+
+
+def assert_true_customers(table: CustomerTable, key: str, truth: OrderExport) -> None:
+    got = table.customers.set_index(key)
+    assert set(got.index) == set(truth.frequency)
+    emails = list(truth.frequency)
+    assert got.loc[emails, "frequency"].tolist() == list(truth.frequency.values())
+    np.testing.assert_allclose(got.loc[emails, "monetary"], [truth.monetary[e] for e in emails])
+
+
+def test_woocommerce_repeated_order_totals_are_counted_once() -> None:
+    woo = woocommerce_export()
+    df = load_table(woo.csv, filename="orders-2024.csv")
+    cols = detect_order_log(df)
+    assert cols is not None
+    assert (cols.customer, cols.date, cols.amount) == (
+        "Email (Billing)",
+        "Order Date",
+        "Order Total Amount",
+    )
+    assert (cols.order_id, cols.status, cols.refunded) == (
+        "Order Number",
+        "Order Status",
+        "Order Refund Amount",
+    )
+    table = build_customer_table(df, cols)
+    assert table.orders == woo.orders
+    assert_true_customers(table, "Email (Billing)", woo)
+    assert table.partly_refunded > 0
+    assert any("repeats each order's total on every line" in w for w in table.warnings)
+    assert table.contact_columns == (
+        "First Name (Billing)",
+        "Last Name (Billing)",
+        "Phone (Billing)",
+    )
+    # The phone keeps its leading zero: it is text, as written.
+    assert table.customers["Phone (Billing)"].str.startswith("01512").all()
+
+
+def test_per_line_amounts_are_summed_even_when_some_lines_cost_the_same() -> None:
+    lines = line_amount_export()
+    df = load_table(lines.csv, filename="sales.csv")
+    cols = detect_order_log(df)
+    assert cols is not None and cols.amount == "Sales" and cols.order_id == "Order ID"
+    table = build_customer_table(df, cols)
+    assert_true_customers(table, "Customer Email", lines)
+    assert not any("repeats each order's total" in w for w in table.warnings)
+
+
+def test_a_few_orders_repeating_a_total_named_for_the_order_count_once() -> None:
+    # Too few orders to judge by the values alone; the header says it is the order's total.
+    df = pd.DataFrame(
+        {
+            "order_id": ["A", "A", "A", "B", "C", "C"],
+            "customer": ["x", "x", "x", "x", "y", "y"],
+            "date": ["2024-01-01"] * 3 + ["2024-02-01"] + ["2024-01-03"] * 2,
+            "order_total": [30.0, 30.0, 30.0, 12.0, 8.0, 8.0],
+        }
+    ).astype({"order_id": "str", "customer": "str", "date": "str"})
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers.set_index("customer")["monetary"].to_dict() == {"x": 42.0, "y": 8.0}
+    df = df.rename(columns={"order_total": "line_total"})
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers.set_index("customer")["monetary"].to_dict() == {"x": 102.0, "y": 16.0}
+
+
+def test_an_order_refunded_in_full_is_left_out_and_a_partial_refund_deducted() -> None:
+    df = pd.DataFrame(
+        {
+            "Name": ["#1", "#2", "#3", "#4"],
+            "Email": ["a@x.io", "a@x.io", "a@x.io", "b@x.io"],
+            "Created at": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02"],
+            "Total": [50.0, 80.0, 20.0, 10.0],
+            "Refunded Amount": [0.0, 30.0, 20.0, np.nan],
+        }
+    ).astype({"Name": "str", "Email": "str", "Created at": "str"})
+    cols = find_order_columns(df)
+    assert cols.amount == "Total" and cols.refunded == "Refunded Amount"
+    table = build_customer_table(df, cols)
+    a = table.customers.set_index("Email").loc["a@x.io"]
+    assert a["frequency"] == 2 and a["monetary"] == 100.0
+    assert a["last_order"] == "2024-02-01"  # the order given back in full did not happen
+    assert table.cancelled == 1 and table.partly_refunded == 1
+    assert table.refunds_total == -30.0
+    assert "1 partly refunded order was counted less the money refunded (−30)" in " ".join(
+        table.warnings
+    )

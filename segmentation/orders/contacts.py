@@ -85,7 +85,7 @@ def find_contact_columns(df: pd.DataFrame, cols: OrderColumns) -> tuple[str, ...
     header is personal and whose values fit wins; the key's own kind is not repeated.
     """
     roles = {cols.customer, cols.date, cols.amount, cols.quantity, cols.order_id, cols.status}
-    roles |= {cols.cancelled_at}
+    roles |= {cols.cancelled_at, cols.refunded}
     taken: dict[str, str] = {}
     skip = key_kind(df, cols)
     for header in df.columns:

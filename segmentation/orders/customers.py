@@ -16,7 +16,7 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from segmentation.errors import NoUsableColumns, TooFewRows, UnknownColumn
-from segmentation.orders._common import columns_sentence, join_words, plural
+from segmentation.orders._common import columns_sentence, header_words, join_words, plural
 from segmentation.orders.contacts import find_contact_columns, latest_per_customer
 from segmentation.orders.dates import parse_dates
 from segmentation.orders.detect import OrderColumns
@@ -40,7 +40,9 @@ class CustomerTable:
 
     ``orders`` counts every order read (line items sharing an order id are one order, refunds
     and cancelled orders included); ``orders_used`` counts the purchases behind ``frequency``.
-    ``refunds_total`` is the sum of the refunds as written in the file, so it is negative.
+    ``refunds_total`` is the money refunded (negative): refund rows as written in the file plus
+    the refunded amounts of partly refunded orders (``partly_refunded`` of them, from a column
+    such as Shopify's "Refunded Amount"). An order refunded in full counts as cancelled.
     ``rows_dropped`` counts input rows left out (no customer, unreadable date or amount).
     ``line_items`` counts the extra rows of multi-line orders whose order-level amount is blank
     (Shopify-style exports): they belong to the order above them and are not left out.
@@ -62,6 +64,7 @@ class CustomerTable:
     warnings: tuple[str, ...]
     key_column: str = "customer"
     contact_columns: tuple[str, ...] = ()
+    partly_refunded: int = 0
 
 
 # Order statuses meaning "this purchase did not happen or was undone".
@@ -75,6 +78,14 @@ _COMPUTED = {
     "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "first_order",
     "last_order", "items", "segment", "segment_name",
 }  # fmt: skip
+# An amount column headed like this is per line, never an order's total repeated.
+_LINE_WORDS = {"line", "lineitem", "item", "items", "product", "unit", "each", "per"}
+_ORDER_TOTAL_WORDS = {"order", "orders"}
+# Repeated order totals: this share of the orders with several lines carry one amount on all.
+_REPEATED_SHARE = 0.9
+_MIN_REPEATED_ORDERS = 5
+# A refund within a cent of the order's total refunds all of it.
+_CENT = 0.005
 _NEVER = np.iinfo(np.int64).max
 _DAY_NS = np.int64(86_400 * 10**9)
 
@@ -91,6 +102,7 @@ class _Rows:
     order: np.ndarray | None  # order-id code per row
     line_item: np.ndarray  # further lines of an order whose amount sits on another row
     cancelled: np.ndarray  # the row's status or "cancelled at" says the order was undone
+    refunded: np.ndarray | None  # money refunded on the row's order (>= 0)
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,7 @@ class _Orders:
     cancelled: np.ndarray
     spend: np.ndarray | None
     items: np.ndarray | None
+    refunded: np.ndarray | None
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,10 @@ class _Outcome:
 
     purchase: np.ndarray  # per order
     refund: np.ndarray  # per order
+    cancelled: np.ndarray  # per order, orders refunded in full included
+    spend: np.ndarray | None  # per order, partial refunds deducted
+    partly_refunded: int  # orders
+    partly_refunded_total: float  # negative
     frequency: np.ndarray  # per customer code
     first_ns: np.ndarray
     last_ns: np.ndarray
@@ -136,10 +153,13 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
 
     Notes
     -----
-    Rows sharing an order id are one order. Orders with a cancelled, refunded, returned, void or
-    failed status are left out and counted. Orders with a negative amount are refunds: they are
-    deducted from the customer's spend and counted, not counted as orders. Recency and tenure
-    are whole days back from the latest date in the file.
+    Rows sharing an order id are one order: their amounts add up, unless the amount column
+    repeats the order's total on each line (WooCommerce), when it counts once. Orders with a
+    cancelled, refunded, returned, void or failed status are left out and counted. Orders with
+    a negative amount are refunds: they are deducted from the customer's spend and counted, not
+    counted as orders. A refunded amount column (Shopify's "Refunded Amount") is deducted from
+    its order; an order refunded in full counts as cancelled. Recency and tenure are whole days
+    back from the latest date in the file.
     """
     _check_columns(df, cols)
     warnings: list[str] = []
@@ -160,8 +180,8 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         first_date=pd.Timestamp(int(orders.when.min()), unit="ns"),
         last_date=pd.Timestamp(int(orders.when.max()), unit="ns"),
         refunds=int(outcome.refund.sum()),
-        refunds_total=round(outcome.refunds_total, 2),
-        cancelled=int(orders.cancelled.sum()),
+        refunds_total=round(outcome.refunds_total + outcome.partly_refunded_total, 2),
+        cancelled=int(outcome.cancelled.sum()),
         rows_dropped=rows_dropped,
         has_amount=orders.spend is not None,
         line_items=int(rows.line_item.sum()),
@@ -169,6 +189,7 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         warnings=tuple(warnings),
         key_column=key,
         contact_columns=contacts,
+        partly_refunded=outcome.partly_refunded,
     )
 
 
@@ -215,6 +236,7 @@ def _read_rows(df: pd.DataFrame, cols: OrderColumns, warnings: list[str]) -> _Ro
         order=order,
         line_item=line_item,
         cancelled=_cancelled_rows(df, cols),
+        refunded=_read_refunded(df, cols),
     )
 
 
@@ -228,6 +250,17 @@ def _read_amount(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray | None:
             "Check that it holds amounts such as 12.50 or €1,200, or leave it out."
         )
     return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _read_refunded(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray | None:
+    if cols.refunded is None or cols.refunded not in df.columns:
+        return None
+    parsed = amount_values(df[cols.refunded])
+    if parsed is None:
+        return None
+    # Some shops write refunds as negative numbers; blanks and "0.00" mean nothing refunded.
+    values = np.abs(parsed.to_numpy(dtype=np.float64, na_value=np.nan))
+    return np.where(values <= MAX_AMOUNT, values, 0.0)
 
 
 def _read_quantity(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray | None:
@@ -405,8 +438,9 @@ def _merge_orders(
     when = rows.date_ns[keep].view(np.int64)
     spend = rows.amount[keep] if rows.amount is not None else None
     items = rows.quantity[keep] if rows.quantity is not None else None
+    refunded = rows.refunded[keep] if rows.refunded is not None else None
     if rows.order is None:
-        return _Orders(cust, when, rows.cancelled[keep], spend, items)
+        return _Orders(cust, when, rows.cancelled[keep], spend, items, refunded)
     o_codes = rows.order[keep]
     lone = o_codes < 0  # a line without an order id is an order of its own
     o_codes[lone] = int(rows.order.max()) + 1 + np.arange(int(lone.sum()))
@@ -416,26 +450,83 @@ def _merge_orders(
     np.minimum.at(first_when, order_of_row, when)
     cancelled = np.bincount(order_of_row, weights=rows.cancelled[keep], minlength=n_orders) > 0
     if spend is not None:
-        spend = np.bincount(order_of_row, weights=spend, minlength=n_orders)
+        spend = _order_spend(order_of_row, n_orders, spend, ~rows.line_item[keep], cols, warnings)
     if items is not None:
         items = np.bincount(order_of_row, weights=items, minlength=n_orders)
+    if refunded is not None:
+        # Written on the order's first row or repeated on each line: either way, once.
+        per_order = np.zeros(n_orders)
+        np.maximum.at(per_order, order_of_row, refunded)
+        refunded = per_order
     if n_orders < len(cust):
         warnings.append(
             f"Rows sharing an order number in '{cols.order_id}' were counted as one order "
             f"({len(cust):,} rows, {n_orders:,} orders)."
         )
     first_row = _first_per_group(order_of_row, n_orders)
-    return _Orders(cust[first_row], first_when, cancelled, spend, items)
+    return _Orders(cust[first_row], first_when, cancelled, spend, items, refunded)
+
+
+def _order_spend(
+    order_of_row: np.ndarray,
+    n_orders: int,
+    spend: np.ndarray,
+    carries: np.ndarray,
+    cols: OrderColumns,
+    warnings: list[str],
+) -> np.ndarray:
+    """Each order's spend: the sum of its lines, or its total once when every line repeats it."""
+    group, amount = order_of_row[carries], spend[carries]
+    if cols.amount_is_unit_price or not _repeats_order_totals(group, amount, n_orders, cols):
+        return np.bincount(order_of_row, weights=spend, minlength=n_orders)
+    warnings.append(
+        f"'{cols.amount}' repeats each order's total on every line of the order (as WooCommerce "
+        "exports do), so each order's total was counted once."
+    )
+    first = _first_per_group(group, n_orders)
+    out = np.zeros(n_orders)
+    has = first != _NEVER
+    out[has] = amount[first[has]]
+    return out
+
+
+def _repeats_order_totals(
+    group: np.ndarray, amount: np.ndarray, n_orders: int, cols: OrderColumns
+) -> bool:
+    """Whether the amount column holds the order's total on each of its lines.
+
+    Line amounts differ from line to line in most orders; a repeated order total never does.
+    So the column is read as repeated totals when nearly every order with several amounts has
+    the same amount on all of them (at least five such orders, or a header naming the order).
+    """
+    words, _ = header_words(cols.amount)
+    if set(words) & _LINE_WORDS:
+        return False
+    lines = np.bincount(group, minlength=n_orders)
+    several = lines >= 2
+    n_several = int(several.sum())
+    if n_several == 0:
+        return False
+    low = np.full(n_orders, np.inf)
+    np.minimum.at(low, group, amount)
+    high = np.full(n_orders, -np.inf)
+    np.maximum.at(high, group, amount)
+    same = int((several & (low == high)).sum())
+    if n_several >= _MIN_REPEATED_ORDERS:
+        return same >= _REPEATED_SHARE * n_several
+    return same == n_several and bool(set(words) & _ORDER_TOTAL_WORDS)
 
 
 def _sort_out(orders: _Orders, n_keys: int) -> _Outcome:
     """Purchases, refunds (negative amounts) and cancellations, and each customer's purchases."""
-    cust, when, spend = orders.cust, orders.when, orders.spend
+    cust, when = orders.cust, orders.when
+    cancelled, spend, partly = _deduct_refunded(orders)
     refund = np.zeros(len(cust), dtype=bool)
     if spend is not None:
-        refund = ~orders.cancelled & (spend < 0)
-    purchase = ~orders.cancelled & ~refund
+        refund = ~cancelled & (spend < 0)
+    purchase = ~cancelled & ~refund
     refunds_total = float(spend[refund].sum()) if spend is not None and refund.any() else 0.0
+    partly_total = float(orders.refunded[partly].sum()) if orders.refunded is not None else 0.0
     frequency = np.bincount(cust[purchase], minlength=n_keys)
     first_ns = np.full(n_keys, _NEVER, dtype=np.int64)
     np.minimum.at(first_ns, cust[purchase], when[purchase])
@@ -447,7 +538,31 @@ def _sort_out(orders: _Orders, n_keys: int) -> _Outcome:
             "Every order in the file is cancelled or a refund, so there are no purchases to "
             "segment. Share an export that includes completed orders."
         )
-    return _Outcome(purchase, refund, frequency, first_ns, last_ns, buyers, refunds_total)
+    return _Outcome(
+        purchase=purchase,
+        refund=refund,
+        cancelled=cancelled,
+        spend=spend,
+        partly_refunded=int(partly.sum()),
+        partly_refunded_total=-partly_total,
+        frequency=frequency,
+        first_ns=first_ns,
+        last_ns=last_ns,
+        buyers=buyers,
+        refunds_total=refunds_total,
+    )
+
+
+def _deduct_refunded(orders: _Orders) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Cancellations and spend per order after the refunded amounts, and which orders were
+    partly refunded. An order refunded in full did not happen: it counts as cancelled."""
+    spend, refunded = orders.spend, orders.refunded
+    if spend is None or refunded is None:
+        return orders.cancelled, spend, np.zeros(len(orders.cust), dtype=bool)
+    touched = ~orders.cancelled & (refunded > 0) & (spend > 0)
+    whole = touched & (refunded >= spend - _CENT)
+    partly = touched & ~whole
+    return orders.cancelled | whole, np.where(partly, spend - refunded, spend), partly
 
 
 def _outcome_warnings(orders: _Orders, outcome: _Outcome, currency: str | None) -> list[str]:
@@ -462,13 +577,20 @@ def _outcome_warnings(orders: _Orders, outcome: _Outcome, currency: str | None) 
             "cancelled orders, so they were left out."
         )
     n_refunds = int(outcome.refund.sum())
-    n_cancelled = int(orders.cancelled.sum())
+    n_cancelled = int(outcome.cancelled.sum())
+    n_partly = outcome.partly_refunded
     parts = []
     if n_refunds:
         parts.append(
             f"{n_refunds:,} {plural(n_refunds, 'refund')} "
             f"({format_money(outcome.refunds_total, currency)}) "
             f"{'was' if n_refunds == 1 else 'were'} netted against spend"
+        )
+    if n_partly:
+        parts.append(
+            f"{n_partly:,} partly refunded {plural(n_partly, 'order')} "
+            f"{'was' if n_partly == 1 else 'were'} counted less the money refunded "
+            f"({format_money(outcome.partly_refunded_total, currency)})"
         )
     if n_cancelled:
         parts.append(
@@ -512,10 +634,10 @@ def _customer_frame(rows: _Rows, orders: _Orders, outcome: _Outcome, key: str) -
             "frequency": freq,
         }
     )
-    if orders.spend is not None:
+    if outcome.spend is not None:
         # Net spend: purchases plus (negative) refunds of the same customer.
         counted = purchase | outcome.refund
-        net = np.bincount(cust[counted], weights=orders.spend[counted], minlength=n_keys)[buyers]
+        net = np.bincount(cust[counted], weights=outcome.spend[counted], minlength=n_keys)[buyers]
         table["monetary"] = np.round(net, 2)
         table["avg_order_value"] = np.round(net / freq, 2)
     table["tenure_days"] = ref_day - first_day

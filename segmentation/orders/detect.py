@@ -39,7 +39,8 @@ class OrderColumns:
 
     ``amount_is_unit_price`` is True when ``amount`` is a price per unit (e.g. "UnitPrice"),
     so that a line's spend is quantity times price. ``cancelled_at`` is a column such as
-    Shopify's "Cancelled at": an order with a value there was cancelled.
+    Shopify's "Cancelled at": an order with a value there was cancelled. ``refunded`` is a
+    column such as Shopify's "Refunded Amount": money returned on an order, deducted from it.
     """
 
     customer: str
@@ -50,6 +51,7 @@ class OrderColumns:
     status: str | None
     amount_is_unit_price: bool = False
     cancelled_at: str | None = None
+    refunded: str | None = None
 
 
 _CUSTOMER_WORDS = (
@@ -158,6 +160,8 @@ _AMOUNT_WORDS = _AMOUNT_STRONG + (
     "gbp",
 )
 _AMOUNT_BAD = {"tax", "vat", "shipping", "discount", "fee", "fees", "tip", "id", "count", "qty"}
+_AMOUNT_BAD |= {"refund", "refunded", "refunds"}
+_REFUND_WORDS = ("refund", "refunded", "refunds")
 _UNIT_WORDS = {"unit", "each", "per", "list"}
 
 _QUANTITY_WORDS = ("qty", "quantity", "items", "units", "pieces", "pcs", "count")
@@ -287,7 +291,7 @@ def _amount_score(header: object, series: pd.Series) -> float:
         score -= 2
     if set(words) & _UNIT_WORDS:
         score -= 0.5  # a line total beats a unit price when both are there
-    if compact.startswith("sub"):
+    if compact.startswith("sub") or "subtotal" in compact:
         score -= 0.5  # "Total" beats "Subtotal" (before shipping) when both are there
     return score
 
@@ -341,6 +345,18 @@ def _cancelled_at_score(header: object, series: pd.Series) -> float:
     return 1.0 + float(parse_dates(filled)[0].notna().mean())
 
 
+def _refunded_score(header: object, series: pd.Series) -> float:
+    """A column of money refunded per order, such as Shopify's "Refunded Amount"."""
+    words, compact = header_words(header)
+    if not has_word(words, compact, _REFUND_WORDS) or is_bool_dtype(series):
+        return 0.0
+    if not (has_word(words, compact, _AMOUNT_STRONG) or compact in _REFUND_WORDS):
+        return 0.0  # "refund reason", "refunded at": not money
+    if amount_values(sample_values(series)) is None:
+        return 0.0
+    return 1.0
+
+
 def holds_order_numbers(series: pd.Series) -> bool:
     """Whether the column's values look like "#1001", the way shops write order numbers."""
     if not is_string_dtype(series):
@@ -375,6 +391,7 @@ def _search(df: pd.DataFrame, *, min_date_share: float) -> dict[str, str | None]
         ("status", _status_score),
         ("order_id", _order_id_score),
         ("cancelled_at", _cancelled_at_score),
+        ("refunded", _refunded_score),
     ):
         found[role] = _best(df, taken, score)
         taken |= {found[role]} - {None}
@@ -477,6 +494,7 @@ def _order_columns(found: dict[str, str | None]) -> OrderColumns:
         status=found["status"],
         amount_is_unit_price=_is_unit_price(found["amount"], found["quantity"]),
         cancelled_at=found["cancelled_at"],
+        refunded=found["refunded"],
     )
 
 
