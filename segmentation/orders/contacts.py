@@ -16,7 +16,7 @@ from segmentation.features import is_personal_header, tokens
 from segmentation.orders._common import sample_values
 from segmentation.orders.detect import OrderColumns, holds_order_numbers
 
-__all__ = ["find_contact_columns", "key_kind", "latest_per_customer", "as_text"]
+__all__ = ["find_contact_columns", "key_kind", "latest_positions", "latest_per_customer"]
 
 # In the order a contact card reads; one column of each kind at most.
 _KINDS = ("email", "first_name", "last_name", "full_name", "phone")
@@ -100,39 +100,59 @@ def find_contact_columns(df: pd.DataFrame, cols: OrderColumns) -> tuple[str, ...
     return tuple(str(h) for h in df.columns if h in chosen)
 
 
-def as_text(values: np.ndarray) -> np.ndarray:
-    """Cell values as they read in the file: whole numbers without ".0", blanks as None."""
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            out[i] = None
-        elif isinstance(value, float | np.floating) and float(value).is_integer():
-            out[i] = str(int(value))
-        else:
-            text = str(value).strip()
-            out[i] = text or None
+def _as_text(values: pd.Series) -> np.ndarray:
+    """Cells as they read in the file (whole numbers without ".0"); blanks become None."""
+    out = np.full(len(values), None, dtype=object)
+    present = ~values.isna().to_numpy(dtype=bool)
+    kept = values[present]
+    if is_numeric_dtype(values) and not is_bool_dtype(values):
+        numbers = kept.to_numpy(dtype=np.float64)
+        whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 1e18)
+        as_int = np.where(whole, numbers, 0).astype(np.int64).astype(str).astype(object)
+        out[present] = np.where(whole, as_int, numbers.astype(str).astype(object))
+        return out
+    text = kept.astype(str).str.strip().to_numpy(dtype=object)
+    text[text == ""] = None
+    out[present] = text
     return out
 
 
-def latest_per_customer(
-    series: pd.Series, cust: np.ndarray, when: np.ndarray, usable: np.ndarray, n_keys: int
+def latest_positions(
+    cust: np.ndarray, when: np.ndarray, rows: np.ndarray, n_keys: int
 ) -> np.ndarray:
-    """Per customer code, the column's latest non-blank value (by order date, then file order).
+    """For each customer code, the position in ``rows`` of its latest row (by date, then file
+    order), or -1. ``rows`` are row numbers in ascending order; ``cust``, ``when`` per row."""
+    # Linear time (a sort of millions of rows would cost seconds): each customer's latest date,
+    # then the last of its rows on that date.
+    owner, day = cust[rows], when[rows]
+    latest = np.full(n_keys, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(latest, owner, day)
+    on_latest = np.flatnonzero(day == latest[owner])
+    pick = np.full(n_keys, -1, dtype=np.int64)
+    np.maximum.at(pick, owner[on_latest], on_latest)
+    return pick
 
-    ``cust`` and ``when`` (int64 nanoseconds) are per row; only ``usable`` rows count.
-    Customers without a value get None.
+
+def latest_per_customer(
+    series: pd.Series, cust: np.ndarray, when: np.ndarray, rows: np.ndarray, latest: np.ndarray
+) -> np.ndarray:
+    """Per customer code, the column's latest non-blank value; None where there is none.
+
+    ``rows`` are the usable row numbers and ``latest`` their :func:`latest_positions`. Only
+    customers whose latest row is blank in this column (a line item, an order without a phone)
+    have their other rows read, so a column filled on every row costs one look per customer.
     """
-    codes, uniques = pd.factorize(series)
-    text = as_text(np.asarray(uniques, dtype=object))
-    filled = np.append(np.array([t is not None for t in text], dtype=bool), False)
-    ok = usable & filled[np.where(codes >= 0, codes, len(text))]
-    rows = np.flatnonzero(ok)
-    out = np.full(n_keys, None, dtype=object)
-    if len(rows) == 0:
+    out = np.full(len(latest), None, dtype=object)
+    has = latest >= 0
+    out[has] = _as_text(series.iloc[rows[latest[has]]])
+    blank = has & pd.isna(out)
+    if not blank.any():
         return out
-    # Sorted by customer, then date, then position: each customer's last entry is the latest.
-    order = rows[np.lexsort((rows, when[rows], cust[rows]))]
-    sorted_cust = cust[order]
-    last = np.append(sorted_cust[1:] != sorted_cust[:-1], True)
-    out[sorted_cust[last]] = text[codes[order[last]]]
+    candidates = rows[blank[cust[rows]]]
+    values = _as_text(series.iloc[candidates])
+    filled = pd.notna(values)
+    candidates, values = candidates[filled], values[filled]
+    pick = latest_positions(cust, when, candidates, len(latest))
+    found = pick >= 0
+    out[found] = values[pick[found]]
     return out

@@ -17,7 +17,11 @@ from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from segmentation.errors import NoUsableColumns, TooFewRows, UnknownColumn
 from segmentation.orders._common import columns_sentence, header_words, join_words, plural
-from segmentation.orders.contacts import find_contact_columns, latest_per_customer
+from segmentation.orders.contacts import (
+    find_contact_columns,
+    latest_per_customer,
+    latest_positions,
+)
 from segmentation.orders.dates import parse_dates
 from segmentation.orders.detect import OrderColumns
 from segmentation.orders.money import MAX_AMOUNT, amount_values, detect_currency, format_money
@@ -662,8 +666,12 @@ def _add_contacts(
     """Insert the file's contact columns after the key, each buyer's latest value; their
     headers."""
     contacts = tuple(h for h in find_contact_columns(df, cols) if h not in table.columns)
+    if not contacts:
+        return contacts
     when = rows.date_ns.view(np.int64)
+    usable_rows = np.flatnonzero(usable)
+    latest = latest_positions(rows.cust, when, usable_rows, len(rows.keys))
     for position, header in enumerate(contacts, start=1):
-        latest = latest_per_customer(df[header], rows.cust, when, usable, len(rows.keys))
-        table.insert(position, header, pd.array(latest[buyers], dtype="str"))
+        values = latest_per_customer(df[header], rows.cust, when, usable_rows, latest)
+        table.insert(position, header, pd.array(values[buyers], dtype="str"))
     return contacts
