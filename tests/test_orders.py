@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -827,6 +830,29 @@ def test_shopify_personal_data_is_only_in_the_exported_file(shopify: ShopifyExpo
     assert not any(p["street"] in export_csv(result).decode() for p in shopify.people)
     # The customers are those with a purchase, at their true order counts.
     assert sorted(result.table["frequency"]) == sorted(shopify.frequency.values())
+
+
+def test_the_cli_shows_no_contact_data_but_writes_it_to_segments_csv(
+    shopify: ShopifyExport, tmp_path: Path
+) -> None:
+    source = tmp_path / "orders_export.csv"
+    source.write_bytes(shopify.csv)
+    outputs = []
+    for args in (["--out", str(tmp_path / "out")], ["--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "segmentation.cli", str(source), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs += [done.stdout, done.stderr]
+    outputs.append((tmp_path / "out" / "report.md").read_text(encoding="utf-8"))
+    shown = "\n".join(outputs)
+    assert "@" not in shown
+    assert [value for value in shopify.personal if value in shown] == []
+    exported = (tmp_path / "out" / "segments.csv").read_text(encoding="utf-8-sig")
+    assert all(email in exported for email in shopify.frequency)
 
 
 def test_an_unreadable_amount_on_a_line_row_is_still_reported() -> None:
