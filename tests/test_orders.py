@@ -5,16 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from segmentation import run
 from segmentation.errors import NoUsableColumns, SegmentationError
+from segmentation.export import export_csv
+from segmentation.features import is_personal_header
 from segmentation.loading import load_table
 from segmentation.orders import (
+    CustomerTable,
     OrderColumns,
     build_customer_table,
     detect_order_log,
@@ -22,6 +29,9 @@ from segmentation.orders import (
     format_money,
     parse_dates,
 )
+from segmentation.render import build_figure
+from segmentation.report import format_report
+from segmentation.result import SegmentationResult
 from tests.support import SHARED_DATA
 
 CDNOW = SHARED_DATA / "cdnow_orders.csv"
@@ -111,11 +121,13 @@ def test_cdnow_is_recognised_and_summarised_per_customer() -> None:
     assert table.currency == "$"
     assert table.rows_dropped == 0 and table.refunds == 0 and table.cancelled == 0
     customers = table.customers
-    assert len(customers) == 23_570 and customers["customer"].is_unique
+    # The key keeps the file's header and comes first, so rows map back to the file.
+    assert table.key_column == "customer_id" and customers.columns[0] == "customer_id"
+    assert len(customers) == 23_570 and customers["customer_id"].is_unique
     assert customers["frequency"].sum() == 69_659
     assert customers["monetary"].sum() == pytest.approx(df["amount_usd"].sum(), rel=1e-9)
     # Customer 3 ordered six times between 1997-01-02 and 1998-05-28 (checked by hand).
-    three = customers.set_index("customer").loc["3"]
+    three = customers.set_index("customer_id").loc["3"]
     assert three["frequency"] == 6
     assert three["first_order"] == "1997-01-02" and three["last_order"] == "1998-05-28"
     assert three["recency_days"] == 33
@@ -263,7 +275,7 @@ def test_every_date_form_gives_the_same_customers(form: str) -> None:
     assert cols is not None and cols.date == "order_date"
     table = build_customer_table(df, cols)
     assert table.rows_dropped == 0
-    got = table.customers[["customer", "recency_days", "frequency", "tenure_days", "last_order"]]
+    got = table.customers[["customer_id", "recency_days", "frequency", "tenure_days", "last_order"]]
     want = expected.customers[got.columns]
     pd.testing.assert_frame_equal(got, want)
 
@@ -337,7 +349,7 @@ def test_amounts_in_a_loaded_csv_are_read() -> None:
     assert cols is not None
     table = build_customer_table(df, cols)
     spend = table.customers.set_index("customer")["monetary"]
-    assert spend.to_dict() == {"C000001": pytest.approx(16_200.5), "C000002": pytest.approx(100)}
+    assert spend.to_dict() == {"a": pytest.approx(16_200.5), "b": pytest.approx(100)}
 
 
 def test_amounts_left_as_text_are_read_and_their_currency_seen() -> None:
@@ -351,7 +363,7 @@ def test_amounts_left_as_text_are_read_and_their_currency_seen() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.amount == "amount"
     table = build_customer_table(df, cols)
-    spend = table.customers.set_index("customer")["monetary"]
+    spend = table.customers.set_index("customer_id")["monetary"]
     assert spend.to_dict() == {"1": pytest.approx(16_200.5), "2": pytest.approx(98)}
     assert table.currency == "£"
     assert "1 refund (−£1) was netted against spend." in table.warnings
@@ -383,7 +395,7 @@ def test_refunds_are_netted_and_counted_and_cancelled_orders_left_out() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.status == "status"
     table = build_customer_table(df, cols)
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert by.loc["1", "frequency"] == 2 and by.loc["1", "monetary"] == pytest.approx(120.0)
     assert by.loc["2", "frequency"] == 1 and by.loc["2", "monetary"] == pytest.approx(20.0)
     # The refund is not a purchase, so customer 1's last order is still 1 February.
@@ -426,7 +438,7 @@ def test_line_items_sharing_an_order_id_are_one_order() -> None:
     cols = detect_order_log(df)
     assert cols is not None and cols.order_id == "order_id" and cols.quantity == "quantity"
     table = build_customer_table(df, cols)
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert by.loc["7", "frequency"] == 2
     assert by.loc["7", "monetary"] == pytest.approx(50.0)
     assert by.loc["7", "avg_order_value"] == pytest.approx(25.0)
@@ -455,17 +467,17 @@ def test_unit_price_times_quantity_and_credit_notes_as_refunds() -> None:
     assert cols is not None and cols.amount == "UnitPrice" and cols.amount_is_unit_price
     table = build_customer_table(df, cols)
     row = table.customers.iloc[0]
-    assert row["customer"] == "17850"
+    assert row["CustomerID"] == "17850"  # a float id read as written, not "17850.0"
     assert row["frequency"] == 2
     assert row["monetary"] == pytest.approx(6 * 2.55 + 2 * 3.39 + 10.0 - 2 * 3.39)
     assert table.refunds == 1
 
 
-# --- personal data ----------------------------------------------------------------------------
+# --- customer keys and contact columns -------------------------------------------------------
 
 
-def test_email_keys_are_grouped_then_replaced_by_pseudonyms() -> None:
-    emails = ["Ann@Shop.com", "ann@shop.com", "bob@mail.org", "cy@corp.io", "bob@mail.org"]
+def test_email_keys_are_grouped_and_kept_as_first_written() -> None:
+    emails = ["Ann@Shop.com", " ann@shop.com", "bob@mail.org", "cy@corp.io", "bob@mail.org"]
     df = pd.DataFrame(
         {
             "email": pd.array(emails, dtype="str"),
@@ -477,13 +489,14 @@ def test_email_keys_are_grouped_then_replaced_by_pseudonyms() -> None:
     )
     table = build_customer_table(df, find_order_columns(df))
     customers = table.customers
-    assert customers["customer"].tolist() == ["C000001", "C000002", "C000003"]
+    # The marketer's own key, under the file's header, so each row maps back to a person.
+    assert table.key_column == "email" and customers.columns[0] == "email"
+    assert customers["email"].tolist() == ["Ann@Shop.com", "bob@mail.org", "cy@corp.io"]
     assert customers["frequency"].tolist() == [2, 2, 1]
-    text = customers.to_csv()
-    assert "@" not in text and "ann" not in text.lower() and "bob" not in text.lower()
+    assert table.contact_columns == ()  # the key is the e-mail; nothing else to carry
 
 
-def test_name_keys_are_replaced_by_pseudonyms() -> None:
+def test_name_keys_are_kept_as_written() -> None:
     df = pd.DataFrame(
         {
             "customer": pd.array(["Maria Lopez", "Maria Lopez", "John Smith"], dtype="str"),
@@ -492,8 +505,68 @@ def test_name_keys_are_replaced_by_pseudonyms() -> None:
         }
     )
     table = build_customer_table(df, find_order_columns(df))
-    assert table.customers["customer"].tolist() == ["C000001", "C000002"]
-    assert "Maria" not in table.customers.to_csv()
+    assert table.customers["customer"].tolist() == ["Maria Lopez", "John Smith"]
+
+
+def test_keys_with_leading_zeros_stay_text_as_written() -> None:
+    df = csv_table(
+        "Customer ID,Order Date,Total\n"
+        "00123,2024-01-01,10\n"
+        "0042,2024-01-02,20\n"
+        "00123,2024-02-01,5\n"
+        "0042,2024-02-03,7\n"
+    )
+    cols = detect_order_log(df)
+    assert cols is not None and cols.customer == "Customer ID"
+    table = build_customer_table(df, cols)
+    assert table.customers["Customer ID"].tolist() == ["00123", "0042"]
+    assert table.customers["monetary"].tolist() == [15.0, 27.0]
+
+
+def contact_log() -> pd.DataFrame:
+    """Two customers by id; customer 1 changed phone and name over time."""
+    return csv_table(
+        "Customer ID,Order Date,Total,Email,First Name,Last Name,Phone,Billing City,"
+        "Lineitem name,Company Name\n"
+        # The newest order comes first in the file: "latest" means by date, not by row.
+        "1,2024-03-01,10,ann.new@shop.com,Ann,Lee-Smith,,Leeds,Mug,Acme Ltd\n"
+        "1,2024-01-01,20,ann@shop.com,Ann,Lee,+44 113 496 0000,Leeds,Tote,Acme Ltd\n"
+        "2,2024-01-05,30,bo@mail.org,Bo,Chan,+44 20 7946 0001,London,Mug,Chan & Co\n"
+        "1,2024-02-01,40,ann@shop.com,Ann,Lee,+44 113 496 0999,Leeds,Mug,Acme Ltd\n"
+        "2,2024-02-10,50,,,,,London,Tea,Chan & Co\n"
+    )
+
+
+def test_contact_columns_carry_each_customers_latest_value() -> None:
+    df = contact_log()
+    cols = detect_order_log(df)
+    assert cols is not None and cols.customer == "Customer ID"
+    table = build_customer_table(df, cols)
+    customers = table.customers
+    assert table.contact_columns == ("Email", "First Name", "Last Name", "Phone")
+    assert list(customers.columns[:6]) == ["Customer ID", *table.contact_columns, "recency_days"]
+    by = customers.set_index("Customer ID")
+    # Customer 1's newest order has a new address and surname but no phone: the newest phone
+    # written anywhere is from 1 February.
+    assert by.loc["1", ["Email", "Last Name", "Phone"]].tolist() == [
+        "ann.new@shop.com",
+        "Lee-Smith",
+        "+44 113 496 0999",
+    ]
+    # Customer 2's newest row is blank: the older values stay.
+    assert by.loc["2", ["Email", "First Name", "Phone"]].tolist() == [
+        "bo@mail.org",
+        "Bo",
+        "+44 20 7946 0001",
+    ]
+    assert by.loc["2", "monetary"] == 80.0
+    # Cities, products and companies are not contacts.
+    assert not {"Billing City", "Lineitem name", "Company Name"} & set(customers.columns)
+
+
+def test_carried_contact_headers_are_ones_the_exports_recognise_as_personal() -> None:
+    table = build_customer_table(contact_log(), detect_order_log(contact_log()))
+    assert all(is_personal_header(h) for h in table.contact_columns)
 
 
 def test_code_keys_are_kept() -> None:
@@ -563,6 +636,7 @@ SHOPIFY_HEADERS = [
     "Billing Zip",
     "Billing Phone",
     "Cancelled at",
+    "Refunded Amount",
 ]
 _PRODUCTS = [
     ("Ceramic Mug", 18.0),
@@ -582,14 +656,17 @@ class ShopifyExport:
 
     csv: bytes
     frequency: dict[str, int]  # e-mail -> orders that were not cancelled
-    monetary: dict[str, float]  # e-mail -> sum of those orders' Total
+    monetary: dict[str, float]  # e-mail -> sum of those orders' Total less Refunded Amount
+    partly_refunded: int  # orders refunded in part
     line_rows: int  # rows after an order's first
     personal: list[str]  # e-mails, billing names, streets and phones, none to be shown
+    people: list[dict[str, str]]  # every customer's e-mail, name, street, city, zip and phone
 
 
 def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
     """Shopify's order export: order-level columns on an order's first row only, one row per
-    line item, orders numbered #1001 up in time order, a few refunds and cancellations."""
+    line item, orders numbered #1001 up in time order, a few refunds and cancellations, and
+    "Refunded Amount" on every order's first row (the money given back, often 0.00)."""
     rng = np.random.default_rng(seed)
     people = []
     placed: list[tuple[int, np.datetime64]] = []
@@ -612,6 +689,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
     placed.sort(key=lambda order: order[1])
 
     frequency: dict[str, int] = {}
+    partly_refunded = 0
     monetary: dict[str, float] = {}
     rows: list[list[object]] = []
     for number, (c, when) in enumerate(placed, start=1001):
@@ -627,22 +705,24 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
         created = f"{str(when).replace('T', ' ')} {offset}"
         later = f"{str(when + np.timedelta64(2, 'D')).replace('T', ' ')} {offset}"
         draw = rng.random()
-        status, cancelled_at = "paid", ""
+        status, cancelled_at, refunded = "paid", "", 0.0
         if draw < 0.04:
-            status, cancelled_at = "refunded", later  # cancelled and refunded
+            status, cancelled_at, refunded = "refunded", later, total  # cancelled and refunded
         elif draw < 0.07:
-            status = "refunded"  # refunded without cancelling
+            status, refunded = "refunded", total  # refunded without cancelling
         elif draw < 0.09:
             status, cancelled_at = "voided", later
         elif draw < 0.11:
             status, cancelled_at = "pending", later  # only "Cancelled at" says it
         elif draw < 0.13:
-            status = "partially_refunded"  # still a purchase
+            # Still a purchase, worth its total less the money given back.
+            status, refunded = "partially_refunded", round(total * rng.uniform(0.1, 0.6), 2)
+            partly_refunded += 1
         elif draw < 0.16:
             status = "pending"
         if not cancelled_at and status not in ("refunded", "voided"):
             frequency[person["email"]] = frequency.get(person["email"], 0) + 1
-            monetary[person["email"]] = monetary.get(person["email"], 0.0) + total
+            monetary[person["email"]] = monetary.get(person["email"], 0.0) + total - refunded
         # Some exports repeat the order's date on its other lines, others leave it blank.
         line_date = created if number % 2 else ""
         for index, (qty, product, price) in enumerate(lines):
@@ -658,7 +738,7 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
                 billing = [""] * 5
             rows.append(
                 [f"#{number}", person["email"], *order_level, qty, product, f"{price:.2f}"]
-                + [*billing, cancelled_at if index == 0 else ""]
+                + [*billing, *([cancelled_at, f"{refunded:.2f}"] if index == 0 else ["", ""])]
             )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -669,8 +749,10 @@ def shopify_export(seed: int = 7, customers: int = 200) -> ShopifyExport:
         csv=out.getvalue().encode(),
         frequency=frequency,
         monetary={email: round(spend, 2) for email, spend in monetary.items()},
+        partly_refunded=partly_refunded,
         line_rows=len(rows) - len(placed),
         personal=personal,
+        people=people,
     )
 
 
@@ -686,6 +768,7 @@ def test_shopify_export_columns_are_recognised(shopify: ShopifyExport) -> None:
     assert (cols.customer, cols.date, cols.amount) == ("Email", "Created at", "Total")
     assert cols.order_id == "Name"  # "#1001" is the order number, not a person's name
     assert cols.status == "Financial Status" and cols.cancelled_at == "Cancelled at"
+    assert cols.refunded == "Refunded Amount"
     assert cols.quantity == "Lineitem quantity" and not cols.amount_is_unit_price
 
 
@@ -697,34 +780,79 @@ def test_shopify_line_items_belong_to_their_order(shopify: ShopifyExport) -> Non
     assert table.line_items == shopify.line_rows > 100
     assert table.rows_dropped == 0
     assert not any("couldn't read" in w for w in table.warnings)
-    # Pseudonyms follow the e-mails' first appearance in the file.
-    emails = pd.unique(df["Email"].to_numpy())
-    pseudonym = {e: f"C{i:06d}" for i, e in enumerate(emails, start=1)}
-    expected = pd.DataFrame(
-        {
-            "customer": [pseudonym[e] for e in shopify.frequency],
-            "frequency": list(shopify.frequency.values()),
-            "monetary": [shopify.monetary[e] for e in shopify.frequency],
-        }
-    ).set_index("customer")
-    got = table.customers.set_index("customer")
-    assert set(got.index) == set(expected.index)
-    assert (got.loc[expected.index, "frequency"] == expected["frequency"]).all()
-    np.testing.assert_allclose(got.loc[expected.index, "monetary"], expected["monetary"])
+    got = table.customers.set_index("Email")
+    assert set(got.index) == set(shopify.frequency)
+    emails = list(shopify.frequency)
+    assert got.loc[emails, "frequency"].tolist() == list(shopify.frequency.values())
+    np.testing.assert_allclose(got.loc[emails, "monetary"], [shopify.monetary[e] for e in emails])
     assert table.orders_used == sum(shopify.frequency.values())
     assert table.cancelled == table.orders - table.orders_used > 0
+    assert table.partly_refunded == shopify.partly_refunded > 5
+    assert any("partly refunded orders were counted less the money refunded" in w
+               for w in table.warnings)  # fmt: skip
     assert table.currency is None or table.currency == "€"
+    # The billing name and phone come along (from the order's first row); the street does not.
+    assert table.contact_columns == ("Billing Name", "Billing Phone")
+    person = {p["email"]: p for p in shopify.people}
+    assert got["Billing Name"].tolist() == [person[e]["name"] for e in got.index]
+    assert got["Billing Phone"].tolist() == [person[e]["phone"] for e in got.index]
 
 
-def test_shopify_export_end_to_end_shows_no_personal_data(shopify: ShopifyExport) -> None:
+def picture_texts(result: SegmentationResult) -> str:
+    fig = build_figure(result)
+    return "\n".join(t.get_text() for t in fig.findobj(Text))
+
+
+def test_shopify_personal_data_is_only_in_the_exported_file(shopify: ShopifyExport) -> None:
     result = run(shopify.csv, filename="orders_export.csv")
     assert result.rows_used == len(shopify.frequency)
-    shown = json.dumps(result.to_dict(), ensure_ascii=False) + result.table.to_csv()
+    shown = "\n".join(
+        [
+            json.dumps(result.to_dict(), ensure_ascii=False),
+            format_report(result),
+            format_report(result, markdown=True, image="segments.png"),
+            picture_texts(result),
+        ]
+    )
     assert "@" not in shown
-    leaked = [value for value in shopify.personal if value in shown]
-    assert leaked == []
+    assert [value for value in shopify.personal if value in shown] == []
+    # The exported table is keyed by the e-mail as written, with the customers' billing names
+    # and phones, for the marketer's own use; their streets stay out.
+    exported = list(csv.DictReader(io.StringIO(export_csv(result).decode("utf-8-sig"))))
+    assert list(exported[0])[:3] == ["Email", "Billing Name", "Billing Phone"]
+    assert sorted(row["Email"] for row in exported) == sorted(shopify.frequency)
+    rows = {row["Email"]: row for row in exported}
+    for email in shopify.frequency:
+        person = next(p for p in shopify.people if p["email"] == email)
+        assert rows[email]["Billing Name"] == person["name"]
+        # A leading "+" may be neutralised with an apostrophe: the export is formula-safe.
+        assert rows[email]["Billing Phone"].removeprefix("'") == person["phone"]
+    assert not any(p["street"] in export_csv(result).decode() for p in shopify.people)
     # The customers are those with a purchase, at their true order counts.
     assert sorted(result.table["frequency"]) == sorted(shopify.frequency.values())
+
+
+def test_the_cli_shows_no_contact_data_but_writes_it_to_segments_csv(
+    shopify: ShopifyExport, tmp_path: Path
+) -> None:
+    source = tmp_path / "orders_export.csv"
+    source.write_bytes(shopify.csv)
+    outputs = []
+    for args in (["--out", str(tmp_path / "out")], ["--json"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "segmentation.cli", str(source), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs += [done.stdout, done.stderr]
+    outputs.append((tmp_path / "out" / "report.md").read_text(encoding="utf-8"))
+    shown = "\n".join(outputs)
+    assert "@" not in shown
+    assert [value for value in shopify.personal if value in shown] == []
+    exported = (tmp_path / "out" / "segments.csv").read_text(encoding="utf-8-sig")
+    assert all(email in exported for email in shopify.frequency)
 
 
 def test_an_unreadable_amount_on_a_line_row_is_still_reported() -> None:
@@ -747,7 +875,7 @@ def test_an_unreadable_amount_on_a_line_row_is_still_reported() -> None:
     assert table.line_items == 1
     assert table.rows_dropped == 1
     assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
-    assert table.customers.set_index("customer").loc["C000001", "monetary"] == 60.0
+    assert table.customers.set_index("Email").loc["a@x.io", "monetary"] == 60.0
 
 
 def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
@@ -761,8 +889,205 @@ def test_the_same_order_number_under_two_customers_is_two_orders() -> None:
         }
     )
     table = build_customer_table(df, find_order_columns(df))
-    by = table.customers.set_index("customer")
+    by = table.customers.set_index("customer_id")
     assert table.line_items == 1
     assert by.loc["7", "frequency"] == 1 and by.loc["7", "monetary"] == 30.0
     assert by.loc["8", "frequency"] == 1 and by.loc["8", "monetary"] == 12.0
     assert any("1 row had an amount I couldn't read" in w for w in table.warnings)
+
+
+# --- WooCommerce-style exports: the order's total repeated on every line ----------------------
+
+WOO_HEADERS = [
+    "Order Number",
+    "Order Status",
+    "Order Date",
+    "First Name (Billing)",
+    "Last Name (Billing)",
+    "Email (Billing)",
+    "Phone (Billing)",
+    "Order Subtotal Amount",
+    "Order Shipping Amount",
+    "Order Refund Amount",
+    "Order Total Amount",
+    "Item #",
+    "Item Name",
+    "Quantity (- Refund)",
+    "Item Cost",
+]
+
+
+@dataclass(frozen=True)
+class OrderExport:
+    """A generated line-item export and the true facts per customer e-mail."""
+
+    csv: bytes
+    frequency: dict[str, int]
+    monetary: dict[str, float]
+    orders: int  # every order in the file
+
+
+def woocommerce_export(seed: int = 11, customers: int = 120) -> OrderExport:
+    """WooCommerce's order export ("Advanced Order Export" default fields): one row per line
+    item, with every order-level column, the total included, repeated on each of its rows.
+    Refunded in part: "Order Refund Amount" (negative, as WooCommerce writes it)."""
+    rng = np.random.default_rng(seed)
+    frequency: dict[str, int] = {}
+    monetary: dict[str, float] = {}
+    rows: list[list[object]] = []
+    number = 5000
+    for c in range(customers):
+        first, last = _FIRST[c % len(_FIRST)], _LAST[c % len(_LAST)]
+        email = f"{first.lower()}{c}@woo.example"
+        phone = f"0{1512_000_000 + c}"
+        for _ in range(int(rng.choice([1, 1, 2, 3, 5]))):
+            number += 1
+            day = np.datetime64("2024-01-01") + np.timedelta64(int(rng.integers(0, 200)), "D")
+            # Mostly several lines per order, so a repeated total would be counted many times.
+            lines = [_PRODUCTS[rng.integers(len(_PRODUCTS))] for _ in range(rng.integers(1, 5))]
+            quantities = [int(rng.integers(1, 3)) for _ in lines]
+            priced = list(zip(lines, quantities, strict=True))
+            subtotal = round(sum(q * price for (_, price), q in priced), 2)
+            shipping = 4.9
+            total = round(subtotal + shipping, 2)
+            status = str(rng.choice(["completed"] * 8 + ["processing", "cancelled", "refunded"]))
+            refund = 0.0
+            if status == "completed" and rng.random() < 0.15:
+                refund = round(float(rng.uniform(2, subtotal / 2)), 2)
+            if status in ("completed", "processing"):
+                frequency[email] = frequency.get(email, 0) + 1
+                monetary[email] = monetary.get(email, 0.0) + total - refund
+            for item, ((name, price), qty) in enumerate(priced, start=1):
+                rows.append(
+                    [number, status, f"{day} {rng.integers(8, 20)}:15", first, last, email, phone]
+                    + [f"{subtotal:.2f}", f"{shipping:.2f}", f"{-refund:.2f}", f"{total:.2f}"]
+                    + [item, name, qty, f"{price:.2f}"]
+                )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(WOO_HEADERS)
+    writer.writerows(rows)
+    return OrderExport(
+        csv=out.getvalue().encode(),
+        frequency=frequency,
+        monetary={e: round(v, 2) for e, v in monetary.items()},
+        orders=number - 5000,
+    )
+
+
+def line_amount_export(seed: int = 12, customers: int = 120) -> OrderExport:
+    """An export with one row per line and the line's own amount: the lines add up."""
+    rng = np.random.default_rng(seed)
+    frequency: dict[str, int] = {}
+    monetary: dict[str, float] = {}
+    rows: list[list[object]] = []
+    number = 0
+    for c in range(customers):
+        email = f"buyer{c}@lines.example"
+        for _ in range(int(rng.choice([1, 2, 3, 4]))):
+            number += 1
+            day = np.datetime64("2024-01-01") + np.timedelta64(int(rng.integers(0, 200)), "D")
+            # Two lines of the same product cost the same, as happens in real shops.
+            lines = [_PRODUCTS[rng.integers(3)] for _ in range(rng.integers(1, 4))]
+            frequency[email] = frequency.get(email, 0) + 1
+            monetary[email] = monetary.get(email, 0.0) + sum(price for _, price in lines)
+            rows += [
+                [f"SO-{number}", email, str(day), name, f"{price:.2f}"] for name, price in lines
+            ]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["Order ID", "Customer Email", "Order Date", "Product", "Sales"])
+    writer.writerows(rows)
+    return OrderExport(
+        csv=out.getvalue().encode(),
+        frequency=frequency,
+        monetary={e: round(v, 2) for e, v in monetary.items()},
+        orders=number,
+    )
+
+
+def assert_true_customers(table: CustomerTable, key: str, truth: OrderExport) -> None:
+    got = table.customers.set_index(key)
+    assert set(got.index) == set(truth.frequency)
+    emails = list(truth.frequency)
+    assert got.loc[emails, "frequency"].tolist() == list(truth.frequency.values())
+    np.testing.assert_allclose(got.loc[emails, "monetary"], [truth.monetary[e] for e in emails])
+
+
+def test_woocommerce_repeated_order_totals_are_counted_once() -> None:
+    woo = woocommerce_export()
+    df = load_table(woo.csv, filename="orders-2024.csv")
+    cols = detect_order_log(df)
+    assert cols is not None
+    assert (cols.customer, cols.date, cols.amount) == (
+        "Email (Billing)",
+        "Order Date",
+        "Order Total Amount",
+    )
+    assert (cols.order_id, cols.status, cols.refunded) == (
+        "Order Number",
+        "Order Status",
+        "Order Refund Amount",
+    )
+    table = build_customer_table(df, cols)
+    assert table.orders == woo.orders
+    assert_true_customers(table, "Email (Billing)", woo)
+    assert table.partly_refunded > 0
+    assert any("repeats each order's total on every line" in w for w in table.warnings)
+    assert table.contact_columns == (
+        "First Name (Billing)",
+        "Last Name (Billing)",
+        "Phone (Billing)",
+    )
+    # The phone keeps its leading zero: it is text, as written.
+    assert table.customers["Phone (Billing)"].str.startswith("01512").all()
+
+
+def test_per_line_amounts_are_summed_even_when_some_lines_cost_the_same() -> None:
+    lines = line_amount_export()
+    df = load_table(lines.csv, filename="sales.csv")
+    cols = detect_order_log(df)
+    assert cols is not None and cols.amount == "Sales" and cols.order_id == "Order ID"
+    table = build_customer_table(df, cols)
+    assert_true_customers(table, "Customer Email", lines)
+    assert not any("repeats each order's total" in w for w in table.warnings)
+
+
+def test_a_few_orders_repeating_a_total_named_for_the_order_count_once() -> None:
+    # Too few orders to judge by the values alone; the header says it is the order's total.
+    df = pd.DataFrame(
+        {
+            "order_id": ["A", "A", "A", "B", "C", "C"],
+            "customer": ["x", "x", "x", "x", "y", "y"],
+            "date": ["2024-01-01"] * 3 + ["2024-02-01"] + ["2024-01-03"] * 2,
+            "order_total": [30.0, 30.0, 30.0, 12.0, 8.0, 8.0],
+        }
+    ).astype({"order_id": "str", "customer": "str", "date": "str"})
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers.set_index("customer")["monetary"].to_dict() == {"x": 42.0, "y": 8.0}
+    df = df.rename(columns={"order_total": "line_total"})
+    table = build_customer_table(df, find_order_columns(df))
+    assert table.customers.set_index("customer")["monetary"].to_dict() == {"x": 102.0, "y": 16.0}
+
+
+def test_an_order_refunded_in_full_is_left_out_and_a_partial_refund_deducted() -> None:
+    df = pd.DataFrame(
+        {
+            "Name": ["#1", "#2", "#3", "#4"],
+            "Email": ["a@x.io", "a@x.io", "a@x.io", "b@x.io"],
+            "Created at": ["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02"],
+            "Total": [50.0, 80.0, 20.0, 10.0],
+            "Refunded Amount": [0.0, 30.0, 20.0, np.nan],
+        }
+    ).astype({"Name": "str", "Email": "str", "Created at": "str"})
+    cols = find_order_columns(df)
+    assert cols.amount == "Total" and cols.refunded == "Refunded Amount"
+    table = build_customer_table(df, cols)
+    a = table.customers.set_index("Email").loc["a@x.io"]
+    assert a["frequency"] == 2 and a["monetary"] == 100.0
+    assert a["last_order"] == "2024-02-01"  # the order given back in full did not happen
+    assert table.cancelled == 1 and table.partly_refunded == 1
+    assert table.refunds_total == -30.0
+    assert "1 partly refunded order was counted less the money refunded (−30)" in " ".join(
+        table.warnings
+    )

@@ -10,12 +10,14 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from matplotlib.text import Text
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.errors import SegmentationError, UnknownColumn
 from segmentation.orders import OrderColumns, detect_order_log, find_order_columns
 from segmentation.pipeline import run
 from segmentation.render import build_figure, render_scatter
+from segmentation.report import format_report
 from segmentation.result import Options, SegmentationResult
 from segmentation.rfm import segment_orders
 from segmentation.rfm_names import NAMES, customer_habits, name_fits
@@ -156,7 +158,7 @@ def test_three_planted_behaviours_are_recovered_and_named() -> None:
     assert_consistent(result)
     assert result.k == 3
     table = result.table
-    planted = table["customer"].astype(int).map(truth).to_numpy()
+    planted = table["customer_id"].astype(int).map(truth).to_numpy()
     assert adjusted_rand_score(planted, table["segment"].to_numpy()) > 0.9
     by_group = {g: table.loc[planted == g, "segment_name"].mode()[0] for g in range(3)}
     assert by_group[0] == "Champions"
@@ -367,7 +369,7 @@ def test_repeat_buyers_levels_are_measured_among_repeat_buyers() -> None:
     # The planted occasional repeat buyers (2-4 orders, none in the last five months) are the
     # weakest of the repeat buyers: low orders and long gone among them, although against all
     # customers (60% with one order) any second order would read as "high".
-    occasional = table["customer"].astype(int).between(3001, 3200)
+    occasional = table["customer_id"].astype(int).between(3001, 3200)
     name = table.loc[occasional, "segment_name"].mode()[0]
     seg = next(s for s in result.segments if s.name == name)
     assert seg.levels["frequency"] == "low" and seg.levels["recency_days"] == "high"
@@ -431,8 +433,8 @@ def test_two_champion_like_groups_get_two_marketer_names_not_qualifiers() -> Non
     names = [s.name for s in result.segments]
     assert not any("(" in n for n in names), names
     table = result.table
-    best = table.loc[table["customer"].astype(int) <= 150, "segment_name"].mode()[0]
-    second = table.loc[table["customer"].astype(int).between(1001, 1150), "segment_name"]
+    best = table.loc[table["customer_id"].astype(int) <= 150, "segment_name"].mode()[0]
+    second = table.loc[table["customer_id"].astype(int).between(1001, 1150), "segment_name"]
     assert best == "Champions"
     assert second.mode()[0] in {"Loyal", "Promising"}
 
@@ -447,17 +449,25 @@ def test_when_most_bought_once_and_two_segments_are_asked_for_it_says_how_to_see
 # --- personal data, missing amounts, options --------------------------------------------------
 
 
-def test_email_keys_never_appear_in_any_output() -> None:
+def test_email_keys_are_in_the_exported_table_only() -> None:
     log, _ = planted_log()
     log["email"] = pd.array(
         [f"person{cid}@example.com" for cid in log.pop("customer_id")], dtype="str"
     )
     result = segment(log)
     assert_consistent(result)
-    assert result.table["customer"].str.fullmatch(r"C\d{6}").all()
-    exported = result.table.to_csv() + result.points.to_csv()
-    text = json.dumps(result.to_dict()) + " ".join(result.warnings) + result.headline
-    for output in (exported, text):
+    # The exported table is keyed by the e-mail as written, so the marketer can reach people.
+    assert result.table.columns[0] == "email"
+    assert set(result.table["email"]) == set(log["email"])
+    fig = build_figure(result)
+    shown = [
+        json.dumps(result.to_dict()),
+        " ".join(result.warnings) + result.headline,
+        format_report(result) + format_report(result, markdown=True, image="segments.png"),
+        result.points.to_csv(),
+        "\n".join(t.get_text() for t in fig.findobj(Text)),
+    ]
+    for output in shown:
         assert "@" not in output and "example.com" not in output and "person1" not in output
 
 
@@ -628,4 +638,4 @@ def test_any_messy_log_gives_segments_or_a_sentence(df: pd.DataFrame, k: int | N
         assert str(error).endswith(".") and "Traceback" not in str(error)
     else:
         assert_consistent(result)
-        assert "@" not in result.table.to_csv()
+        assert "@" not in json.dumps(result.to_dict()) + format_report(result)

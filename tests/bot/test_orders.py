@@ -1,4 +1,5 @@
-"""An orders export dropped in Slack: RFM segments, the RFM headline, no e-mail anywhere."""
+"""An orders export dropped in Slack: RFM segments, the RFM headline, and e-mails only in the
+labelled file that goes back to the file's own thread."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def _answer(slack: FakeSlack) -> tuple[str, dict[str, bytes]]:
     return html.unescape(message_text(answers[0])), uploads
 
 
-def test_a_dropped_order_export_gets_rfm_segments_without_any_email(
+def test_a_dropped_order_export_gets_rfm_segments_and_emails_only_in_its_thread(
     http_bot: HttpBot, slack: FakeSlack
 ) -> None:
     data = shop_export()
@@ -64,7 +65,13 @@ def test_a_dropped_order_export_gets_rfm_segments_without_any_email(
     rows = list(csv.DictReader(io.StringIO(uploads[table_name].decode("utf-8-sig"))))
     assert len(rows) == 400  # one row per customer, not per order
     assert {"recency_days", "frequency", "monetary", "segment_name"} <= set(rows[0])
-    assert not any("@" in value for row in rows for value in row.values())
+    # Keyed by the e-mail as written in the file, so the marketer can act on each row; the
+    # file goes only to the thread of the user's own file.
+    assert list(rows[0])[0] == "Email"
+    assert {row["Email"] for row in rows} == {f"buyer{i}@shop.example" for i in range(1, 401)}
+    share = next(iter(file["shares"]["public"].values()))[0]
+    for upload in slack.calls("files.completeUploadExternal"):
+        assert (upload.params["channel_id"], upload.params["thread_ts"]) == ("C0SHOP", share["ts"])
 
 
 def test_mode_rfm_command_on_the_latest_file(http_bot: HttpBot, slack: FakeSlack) -> None:
