@@ -308,6 +308,7 @@ def segment_orders(
                 "quantity": cols.quantity,
                 "order_id": cols.order_id,
                 "status": cols.status,
+                "refunded": cols.refunded,
             },
         },
     )

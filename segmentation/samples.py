@@ -259,10 +259,11 @@ class Landing:
 def where_groups_land(labels: pd.DataFrame, truth: dict[str, str]) -> dict[str, Landing]:
     """Each planted group's largest share in one segment of a per-customer result table.
 
-    ``labels`` has ``customer``, ``segment`` and ``segment_name`` columns (an RFM result's
-    ``table``); names are compared without a qualifier such as " (higher spend)".
+    ``labels`` is an RFM result's ``table``: the customer key first (under the file's own
+    header), then ``segment`` and ``segment_name`` among the others; names are compared without
+    a qualifier such as " (higher spend)".
     """
-    planted = labels["customer"].astype(str).map(truth)
+    planted = labels.iloc[:, 0].astype(str).map(truth)
     out: dict[str, Landing] = {}
     for group in dict.fromkeys(truth.values()):
         members = labels[planted.to_numpy() == group]
