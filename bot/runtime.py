@@ -47,5 +47,9 @@ class Runtime:
         self, k: int | None = None, columns: tuple[str, ...] | None = None, mode: Mode = "auto"
     ) -> Options:
         """Core options for one job, with this bot's limits."""
-        limits = Limits(max_bytes=self.settings.max_file_bytes, max_rows=self.settings.max_rows)
+        limits = Limits(
+            max_bytes=self.settings.max_file_bytes,
+            max_rows=self.settings.max_rows,
+            max_columns=self.settings.max_columns,
+        )
         return Options(k=k, columns=columns, mode=mode, limits=limits)

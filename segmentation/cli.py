@@ -12,6 +12,7 @@ import io
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,9 +113,10 @@ def _run_with_limit(args: argparse.Namespace) -> int:
     """The work in a child process that is killed past ``--timeout``; its output printed here."""
     if not args.timeout > 0:
         raise InvalidOption("--timeout must be a positive number of seconds.")
-    # This process has one thread and has computed nothing yet, so a plain fork is safe and
-    # spares a fork server (a second interpreter importing the whole scientific stack).
-    set_start_method("fork")
+    # The command has one thread and has computed nothing yet, so a plain fork is safe and
+    # spares a fork server (a second interpreter importing the whole scientific stack). Called
+    # in-process from a program with threads, it keeps the fork server.
+    set_start_method("fork" if threading.active_count() == 1 else "forkserver")
     text = call_with_time_limit(_run_captured, args, seconds=args.timeout)
     sys.stdout.write(text)
     return 0

@@ -531,6 +531,7 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
     hinted = delimiter
     if delimiter is None:
         delimiter = _sniff_delimiter(sample, truncated)
+    _check_first_line(text, delimiter, limits)
     records = _sample_records(sample, delimiter, truncated)
     if records and _header_too_narrow(records):
         # Title or note lines above the header ("Customer export 2024"): start at the header.
@@ -543,7 +544,7 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
         raise UnreadableFile(
             "The file has no header and no rows. Export the table again and share the new file."
         )
-    _check_width(text, records, delimiter, limits)
+    _check_width(records, limits)
     header = records[0]
     width = max(len(record) for record in records)
     names = _clean_headers(header) + [f"{_EXTRA}{i}" for i in range(width - len(header))]
@@ -575,9 +576,9 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
     return table, delimiter
 
 
-def _check_width(text: str, records: list[list[str]], delimiter: str, limits: Limits) -> None:
-    """Refuse a header wider than the limit, or a first line too long to be a header, from the
-    sampled records and C-level string searches: never by parsing the whole file."""
+def _check_first_line(text: str, delimiter: str, limits: Limits) -> None:
+    """Refuse a first line too long to be a header, by C-level string searches: never by
+    parsing the whole file (csv would not even split a field past 128 KB)."""
     head = text[: MAX_LINE_CHARS + 2]
     ends = [i for i in (head.find("\n"), head.find("\r")) if i >= 0]
     if not ends and len(text) > MAX_LINE_CHARS:
@@ -587,10 +588,14 @@ def _check_width(text: str, records: list[list[str]], delimiter: str, limits: Li
         if fields > limits.max_columns:
             raise _too_many_columns(fields, limits, about=True)
         raise TooManyColumns(
-            f"The first line of the file is {_megabytes(end)} long, more than a header line "
+            f"The first line of the file is about {_megabytes(end)} long, more than a header line "
             f"can be ({MAX_LINE_CHARS // 1024} KB at most). Check that the file has one row per "
             "line (export it again as CSV), or keep only the columns you need, then try again."
         )
+
+
+def _check_width(records: list[list[str]], limits: Limits) -> None:
+    """Refuse a header (or a sampled record) wider than the limit."""
     width = max(len(record) for record in records)
     if width > limits.max_columns:
         raise _too_many_columns(width, limits, about=False)
