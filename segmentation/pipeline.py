@@ -138,8 +138,10 @@ def _drop_unusable(table: pd.DataFrame, plan: ColumnPlan, options: Options) -> C
     rows = len(table)
     keep: list[str] = []
     excluded = dict(plan.excluded)
-    for col in plan.features:
-        good = int(_usable_rows(table[[col]].astype(float).to_numpy()).sum())
+    with np.errstate(invalid="ignore"):
+        values = table[list(plan.features)].astype(float).to_numpy()
+        usable_per_column = (np.abs(values) <= MAX_MAGNITUDE).sum(axis=0)
+    for col, good in zip(plan.features, usable_per_column.tolist(), strict=True):
         if 2 * good >= rows:
             keep.append(col)
             continue

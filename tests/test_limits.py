@@ -153,3 +153,15 @@ def test_a_column_that_is_mostly_unusable_is_set_aside_when_chosen_by_itself() -
     assert result.features == ("spend",)
     assert result.rows_used == 200
     assert "too large" in result.excluded_columns["income"]
+
+
+def test_a_header_with_a_stray_control_byte_draws_without_a_warning() -> None:
+    # Found by bench/fuzz_campaign.py: matplotlib warned "Glyph 6 missing from font(s)".
+    from segmentation.render import render_scatter
+
+    rng = np.random.default_rng(1)
+    lines = ["customer,inc\x06ome,spend"] + [
+        f"c{i},{int(rng.integers(10, 99))},{int(rng.integers(1, 99))}" for i in range(40)
+    ]
+    result = run(("\n".join(lines) + "\n").encode(), Options(mode="customers"))
+    assert render_scatter(result).startswith(b"\x89PNG")  # warnings are errors in the suite
