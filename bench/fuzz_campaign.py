@@ -6,7 +6,8 @@
 Each input runs in a child process with a time limit (segmentation.deadline), so a hang or a
 crash of the interpreter is a finding too, not the end of the campaign. Prints how many inputs
 were tried, how they ended (a result, or which kind of sentence), and every failure: an
-exception that is not a SegmentationError, a broken result, or an input past the time limit.
+exception that is not a SegmentationError, a broken result, a warning that would reach the
+person's terminal, or an input past the time limit.
 Failing inputs are written to --save (if given) to become regression tests.
 """
 
@@ -16,6 +17,7 @@ import argparse
 import random
 import sys
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from segmentation.deadline import call_with_time_limit, warm_up  # noqa: E402
 from segmentation.errors import SegmentationError, TookTooLong  # noqa: E402
 from tests.fuzzing import MUTATIONS, SEEDS, check_run, mutate, options_from  # noqa: E402
 
+# Library deprecations are for us, not for the person; the suite turns them into errors anyway.
+_QUIET = (DeprecationWarning, PendingDeprecationWarning, ResourceWarning)
+
 
 def one_input(seed: str, steps: list[tuple[str, int]], option_number: int) -> str:
     """Runs in the child: ``"result"`` or the sentence's kind; failures raise."""
@@ -32,13 +37,19 @@ def one_input(seed: str, steps: list[tuple[str, int]], option_number: int) -> st
     from segmentation.render import render_scatter
 
     data, filename = mutate(seed, steps)
-    outcome = check_run(data, filename, options_from(option_number))
-    if isinstance(outcome, SegmentationError):
-        return outcome.kind
-    # A result must also draw and export, as the CLI and the bot do with it.
-    assert render_scatter(outcome).startswith(b"\x89PNG")
-    assert export_csv(outcome)
-    return "result"
+    with warnings.catch_warnings(record=True) as caught:
+        # A warning reaches the person's terminal (or the bot's log) as a stray line: a finding.
+        warnings.simplefilter("always")
+        outcome = check_run(data, filename, options_from(option_number))
+        if not isinstance(outcome, SegmentationError):
+            # A result must also draw and export, as the CLI and the bot do with it.
+            assert render_scatter(outcome).startswith(b"\x89PNG")
+            assert export_csv(outcome)
+    shown = [w for w in caught if not issubclass(w.category, _QUIET)]
+    if shown:
+        first = shown[0]
+        raise AssertionError(f"warning {first.category.__name__}: {first.message}")
+    return outcome.kind if isinstance(outcome, SegmentationError) else "result"
 
 
 def main() -> int:

@@ -101,7 +101,14 @@ def fit_segments(
             f"k={k} is out of range: ask for between {K_RANGE.start} and {K_RANGE.stop - 1} "
             "segments, or leave k out and I will choose."
         )
-    distinct = _count_distinct_rows(X, limit=K_RANGE.stop)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+    # Counted on what K-means sees: values that differ only below float precision after
+    # scaling (0 and 1e-320, found by fuzzing) are one point, and asking K-means for more
+    # segments than points makes it warn on the person's terminal.
+    distinct = _count_distinct_rows(Z, limit=K_RANGE.stop)
     if k is not None and k > distinct:
         raise TooFewRows(
             f"k={k} segments were asked for, but the customers have only {distinct} different "
@@ -112,11 +119,6 @@ def fit_segments(
             "All customers have the same values in the chosen columns, so there is nothing to "
             "separate. Choose columns that vary between customers."
         )
-
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
-    Z = (X - mean) / scale
 
     # One thread: on sample-sized fits OpenMP/BLAS threads cost more in hand-offs than they
     # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and

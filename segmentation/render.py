@@ -32,6 +32,13 @@ def render_scatter(result: SegmentationResult, *, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+def _short(text: str, limit: int = 60) -> str:
+    """Text cut to fit a picture: a header thousands of characters long (found by fuzzing)
+    would squeeze the plot to nothing."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def build_figure(result: SegmentationResult) -> Figure:
     """The matplotlib Figure behind :func:`render_scatter` (tests inspect its Axes)."""
     x_col, y_col = result.plot_axes
@@ -53,7 +60,7 @@ def build_figure(result: SegmentationResult) -> Figure:
             alpha=0.75 if len(plotted) <= 10_000 else 0.45,
             linewidths=0,
             rasterized=len(plotted) > 2_000,
-            label=f"{seg.name} ({seg.size:,})",
+            label=f"{_short(seg.name)} ({seg.size:,})",
         )
     for seg in result.segments:
         centre = _centre_on_axes(seg.id, labels, xs, ys, result, x_col, y_col)
@@ -71,8 +78,8 @@ def build_figure(result: SegmentationResult) -> Figure:
         ax.set_xscale("symlog", linthresh=1)
     if result.plot_log_axes[1]:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_xlabel(x_col)
-    ax.set_ylabel(y_col)
+    ax.set_xlabel(_short(x_col))
+    ax.set_ylabel(_short(y_col))
     ax.grid(True, alpha=0.25)
     shown = f", {len(plotted):,} shown" if len(plotted) < len(points) else ""
     title = f"{result.rows_used:,} customers in {result.k} segments{shown}"

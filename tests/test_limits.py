@@ -165,3 +165,27 @@ def test_a_header_with_a_stray_control_byte_draws_without_a_warning() -> None:
     ]
     result = run(("\n".join(lines) + "\n").encode(), Options(mode="customers"))
     assert render_scatter(result).startswith(b"\x89PNG")  # warnings are errors in the suite
+
+
+def test_values_equal_after_scaling_count_as_one_point() -> None:
+    # Found by the fuzz campaign: 0 and 1e-320 are different numbers but the same point once
+    # standardised, and K-means warned that it found fewer segments than asked for.
+    scores = ["44"] * 57 + ["-0", "1e-320", "4"]
+    lines = ["customer,Spending Score"] + [f"c{i},{v}" for i, v in enumerate(scores)]
+    result = run(("\n".join(lines) + "\n").encode(), Options(mode="customers"))
+    assert result.k == 2  # the suite turns the old ConvergenceWarning into an error
+
+
+def test_a_header_thousands_of_characters_long_still_draws() -> None:
+    # Found by the fuzz campaign: the plot collapsed to nothing ("axes sizes collapsed to zero").
+    from segmentation.render import build_figure, render_scatter
+
+    rng = np.random.default_rng(2)
+    long_name = "spend " + "x" * 5_000
+    lines = [f"customer,income,{long_name}"] + [
+        f"c{i},{int(rng.integers(10, 99))},{int(rng.integers(1, 99))}" for i in range(40)
+    ]
+    result = run(("\n".join(lines) + "\n").encode(), Options(mode="customers"))
+    assert render_scatter(result).startswith(b"\x89PNG")
+    labels = [build_figure(result).axes[0].get_xlabel(), build_figure(result).axes[0].get_ylabel()]
+    assert max(len(label) for label in labels) <= 60
