@@ -117,6 +117,7 @@ _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _PREAMBLE_LINES = 20
 # A physical line and its ending (CR, LF or CRLF, as pandas and editors count them).
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
+_HEADER_BREAKS = re.compile(r"[ \t]*[\r\n\v\f]+[ \t]*")
 # Prefix for placeholder names of fields beyond the header; NUL never survives into a header.
 _EXTRA = "\x00extra"
 
@@ -830,7 +831,12 @@ def _clean_headers(raw: Sequence[object]) -> list[str]:
     Uniqueness ignores case, because columns are later asked for case-insensitively. Names
     the user wrote win over the ones we make up (``column_N``, ``x_2``).
     """
-    written = [_header_text(value).strip().strip("\ufeff").strip() for value in raw]
+    # A line break inside a header (Alt+Enter in Excel, or a stray quote) becomes a space: a
+    # header is quoted in one-line sentences and typed back in columns=.
+    written = [
+        _HEADER_BREAKS.sub(" ", _header_text(value)).strip().strip("\ufeff").strip()
+        for value in raw
+    ]
     taken = {name.casefold() for name in written if name}
     seen: set[str] = set()
     names = []

@@ -23,7 +23,6 @@ _STEPS = st.lists(
     max_examples=40,
     deadline=None,  # a loaded 2-core machine; hangs are the campaign's and the CLI tests' job
     suppress_health_check=[HealthCheck.too_slow],
-    derandomize=False,
 )
 @given(st.sampled_from(sorted(SEEDS)), _STEPS, st.integers(0, 2**32 - 1))
 def test_mutated_files_end_in_a_result_or_a_sentence(

@@ -189,3 +189,17 @@ def test_a_header_thousands_of_characters_long_still_draws() -> None:
     assert render_scatter(result).startswith(b"\x89PNG")
     labels = [build_figure(result).axes[0].get_xlabel(), build_figure(result).axes[0].get_ylabel()]
     assert max(len(label) for label in labels) <= 60
+
+
+def test_a_line_break_in_a_header_never_splits_a_sentence(make_xlsx: Callable[..., bytes]) -> None:
+    # Found by the fuzz campaign: a stray quote pulled a line break into a header, and the
+    # sentence listing the headers ran over two lines.
+    data = b'name;"Spend\nnote"\nAda;x\nBob;y\n'
+    with pytest.raises(NoUsableColumns) as caught:
+        run(data)
+    assert "\n" not in str(caught.value) and "Spend note" in str(caught.value)
+    workbook = make_xlsx([["Annual\nIncome", "Spending Score"], *[[i, i % 7] for i in range(20)]])
+    assert list(load_table(workbook, filename="c.xlsx").columns) == [
+        "Annual Income",
+        "Spending Score",
+    ]
