@@ -53,6 +53,7 @@ _PRELOAD = [
     "segmentation.render",
     "segmentation.export",
     "segmentation.report",
+    "segmentation._preload",  # runs one small job there: first-use caches filled once
 ]
 _lock = threading.Lock()
 _context: multiprocessing.context.BaseContext | None = None
