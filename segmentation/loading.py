@@ -367,17 +367,6 @@ def _finite(values: pd.Series) -> pd.Series:
     return values.mask(unusable) if unusable.any() else values
 
 
-def _safe_integers(values: pd.Series) -> pd.Series:
-    """Integers as they are, unless sums over the column could wrap around int64: then floats
-    (summing 9e18-sized order amounts per customer would silently turn negative)."""
-    if values.empty:
-        return values
-    largest = float(np.abs(values.to_numpy(dtype="float64")).max())
-    if largest * len(values) < 2.0**62:
-        return values
-    return _finite(values.astype("float64"))
-
-
 # --- reading the bytes --------------------------------------------------------------------
 
 
@@ -1161,8 +1150,6 @@ def _tidy(table: pd.DataFrame, *, decimal_comma: bool) -> pd.DataFrame:
                 table[column] = stripped.mask(stripped == "")
         elif is_float_dtype(values.dtype):
             table[column] = _finite(values)
-        elif is_integer_dtype(values.dtype) and not is_bool_dtype(values.dtype):
-            table[column] = _safe_integers(values)
 
     extras = [column for column in table.columns if str(column).startswith(_EXTRA)]
     if extras:
