@@ -16,7 +16,10 @@ Using it from a worker (the bot's queue)::
     result = call_with_time_limit(run, data, options, filename=name, seconds=settings.timeout)
 
 ``fn`` and its arguments travel to the child by pickle, so ``fn`` must be a module-level
-function (not a lambda or a closure); the result travels back the same way. A
+function (not a lambda or a closure); the result travels back the same way. As with any
+multiprocessing start method but fork, a caller started as a script (``python script.py``) is
+imported again in each child, so such a script needs the ``if __name__ == "__main__":`` guard;
+``python -m package`` and console scripts are fine. A
 :class:`~segmentation.errors.SegmentationError` raised in the child is raised again in the caller
 with its sentence; any other exception is raised again as the same type (a bug), with the
 child's traceback attached as its cause.
@@ -44,7 +47,6 @@ DEFAULT_TIMEOUT_S = 120.0
 
 # Imported once in the fork server, so that each child starts warm.
 _PRELOAD = [
-    "__main__",  # the caller's main module once here, not re-run in every child
     "pandas",
     "sklearn.cluster",
     "sklearn.metrics",
