@@ -36,6 +36,7 @@ class Settings:
     port: int = 3000
     max_file_bytes: int = 50 * _MB
     max_rows: int = 1_000_000
+    max_columns: int = 1_000
     workers: int = 2
     queue_max: int = 50
     # segbot's own files: the embedded queue (SQLite; unused with queue_url) and the pseudonym key.
@@ -62,7 +63,8 @@ class Settings:
         return (
             f"Settings(socket_mode={self.socket_mode}, api_url={self.api_url!r}, "
             f"port={self.port}, max_file_bytes={self.max_file_bytes}, max_rows={self.max_rows}, "
-            f"workers={self.workers}, queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
+            f"max_columns={self.max_columns}, workers={self.workers}, "
+            f"queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
             f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s}, "
             f"redact_exports={self.redact_exports})"
         )
@@ -116,6 +118,7 @@ class Settings:
             port=_integer(env, "PORT", 3000, low=0, high=65535),
             max_file_bytes=round(_number(env, "SEGBOT_MAX_FILE_MB", 50.0) * _MB),
             max_rows=_integer(env, "SEGBOT_MAX_ROWS", 1_000_000, low=1),
+            max_columns=_integer(env, "SEGBOT_MAX_COLUMNS", 1_000, low=1),
             workers=_integer(env, "SEGBOT_WORKERS", 2, low=1, high=64),
             queue_max=_integer(env, "SEGBOT_QUEUE_MAX", 50, low=0, high=100_000),
             data_dir=Path(env["SEGBOT_DATA_DIR"]).expanduser()

@@ -91,7 +91,11 @@ def job_options(
     mode: str = "auto",
 ) -> Options:
     """Core options for one job, with this bot's limits."""
-    limits = Limits(max_bytes=settings.max_file_bytes, max_rows=settings.max_rows)
+    limits = Limits(
+        max_bytes=settings.max_file_bytes,
+        max_rows=settings.max_rows,
+        max_columns=settings.max_columns,
+    )
     return Options(k=k, columns=columns, mode=mode, limits=limits)  # type: ignore[arg-type]
 
 

@@ -7,9 +7,12 @@ Exit codes: 0 done; 2 a problem with the input or the options (one sentence on s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING
 
 # Only light modules at the top: pandas, scikit-learn and matplotlib load after the arguments
 # are read, and matplotlib only when a picture is written.
+from segmentation.deadline import DEFAULT_TIMEOUT_S, call_with_time_limit, set_start_method
 from segmentation.errors import InvalidOption, SegmentationError
 from segmentation.result import Limits, Options
 
@@ -73,6 +77,19 @@ def _parser() -> argparse.ArgumentParser:
         help="largest file accepted, in MB",
     )
     p.add_argument("--max-rows", type=int, default=Limits().max_rows, help="most rows accepted")
+    p.add_argument(
+        "--max-columns",
+        type=int,
+        default=Limits().max_columns,
+        help=f"most columns accepted (default {Limits().max_columns:,})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"stop the work after this many seconds (default {DEFAULT_TIMEOUT_S:g})",
+    )
     return p
 
 
@@ -83,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"segment: {exc}. {_USAGE}", file=sys.stderr)
         return 2
     try:
-        return _run(args)
+        return _run_with_limit(args)
     except SegmentationError as exc:
         print(f"segment: {exc}", file=sys.stderr)
         return 2
@@ -100,13 +117,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _run_with_limit(args: argparse.Namespace) -> int:
+    """The work in a child process that is killed past ``--timeout``; its output printed here."""
+    if not args.timeout > 0:
+        raise InvalidOption("--timeout must be a positive number of seconds.")
+    # The command has one thread and has computed nothing yet, so a plain fork is safe and
+    # spares a fork server (a second interpreter importing the whole scientific stack). Called
+    # in-process from a program with threads, it keeps the fork server.
+    set_start_method("fork" if threading.active_count() == 1 else "forkserver")
+    text = call_with_time_limit(_run_captured, args, seconds=args.timeout)
+    sys.stdout.write(text)
+    return 0
+
+
+def _run_captured(args: argparse.Namespace) -> str:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _run(args)
+    return buffer.getvalue()
+
+
 def _run(args: argparse.Namespace) -> int:
     from segmentation.demo import DEMO_FILENAME, demo_csv
     from segmentation.pipeline import run
     from segmentation.report import format_report
 
-    if args.max_mb <= 0 or args.max_rows <= 0:
-        raise InvalidOption("--max-mb and --max-rows must be positive numbers.")
+    if args.max_mb <= 0 or args.max_rows <= 0 or args.max_columns <= 0:
+        raise InvalidOption("--max-mb, --max-rows and --max-columns must be positive numbers.")
     if args.redact and not args.out:
         raise InvalidOption("--redact changes the files written with --out: add --out DIR.")
     columns = None
@@ -117,7 +154,11 @@ def _run(args: argparse.Namespace) -> int:
         columns=columns,
         seed=args.seed,
         mode=args.mode,
-        limits=Limits(max_bytes=int(args.max_mb * 1024 * 1024), max_rows=args.max_rows),
+        limits=Limits(
+            max_bytes=int(args.max_mb * 1024 * 1024),
+            max_rows=args.max_rows,
+            max_columns=args.max_columns,
+        ),
     )
     if args.file == "demo" and not Path("demo").exists():
         result = run(demo_csv(), options, filename=DEMO_FILENAME)

@@ -112,7 +112,14 @@ def fit_segments(
             f"k={k} is out of range: ask for between {K_RANGE.start} and {K_RANGE.stop - 1} "
             "segments, or leave k out and I will choose."
         )
-    distinct = _count_distinct_rows(X, limit=K_RANGE.stop)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+    # Counted on what K-means sees: values that differ only below float precision after
+    # scaling (0 and 1e-320, found by fuzzing) are one point, and asking K-means for more
+    # segments than points makes it warn on the person's terminal.
+    distinct = _count_distinct_rows(Z, limit=K_RANGE.stop)
     if k is not None and k > distinct:
         raise TooFewRows(
             f"k={k} segments were asked for, but the customers have only {distinct} different "
@@ -123,11 +130,6 @@ def fit_segments(
             "All customers have the same values in the chosen columns, so there is nothing to "
             "separate. Choose columns that vary between customers."
         )
-
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
-    Z = (X - mean) / scale
 
     # One thread: on sample-sized fits OpenMP/BLAS threads cost more in hand-offs than they
     # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and
@@ -249,8 +251,17 @@ def _baseline_silhouette(Z: np.ndarray, k: int, seed: int) -> float | None:
         return None
     rng = np.random.default_rng(seed + 1)
     n = min(len(Z), SILHOUETTE_ROWS)
-    cov = np.atleast_2d(np.cov(Z, rowvar=False))
-    reference = rng.multivariate_normal(Z.mean(axis=0), cov, size=n, method="eigh")
+    rows, columns = Z.shape
+    if columns < rows:
+        cov = np.atleast_2d(np.cov(Z, rowvar=False))
+        reference = rng.multivariate_normal(Z.mean(axis=0), cov, size=n, method="eigh")
+    else:
+        # Wider than long (a survey with hundreds of questions): the covariance has rank below
+        # rows, and its eigendecomposition costs columns**3 (15 s at 5,000 columns). Gaussian
+        # mixtures of the centred rows have exactly that covariance, at rows x columns each.
+        centred = Z - Z.mean(axis=0)
+        weights = rng.standard_normal((n, rows)) / np.sqrt(rows - 1)
+        reference = Z.mean(axis=0) + weights @ centred
     labels = KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(reference)
     return silhouette_from_distances(pairwise_distances(reference.astype(np.float32)), labels)
 

@@ -11,10 +11,12 @@ __all__ = [
     "UnreadableFile",
     "FileTooLarge",
     "TooManyRows",
+    "TooManyColumns",
     "TooFewRows",
     "NoUsableColumns",
     "UnknownColumn",
     "InvalidOption",
+    "TookTooLong",
 ]
 
 
@@ -53,6 +55,12 @@ class TooManyRows(SegmentationError):
     kind = "too_many_rows"
 
 
+class TooManyColumns(SegmentationError):
+    """The header has more columns than the configured limit, or its line is absurdly long."""
+
+    kind = "too_many_columns"
+
+
 class TooFewRows(SegmentationError):
     """Too few usable rows to find segments."""
 
@@ -75,3 +83,9 @@ class InvalidOption(SegmentationError):
     """An option is out of range or malformed (k=1, k=abc, an unknown mode, ...)."""
 
     kind = "invalid_option"
+
+
+class TookTooLong(SegmentationError):
+    """The work ran past its time limit and was stopped."""
+
+    kind = "took_too_long"

@@ -33,7 +33,7 @@ from pandas.api.types import (
     is_string_dtype,
 )
 
-from segmentation.errors import FileTooLarge, TooManyRows, UnreadableFile
+from segmentation.errors import FileTooLarge, TooManyColumns, TooManyRows, UnreadableFile
 from segmentation.result import Limits
 
 __all__ = ["load_table", "parse_number_column"]
@@ -43,8 +43,15 @@ _DEFAULT_LIMITS = Limits()
 # Delimiters we sniff for, in the order that wins a tie.
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
-# Enough text to see the header and ~50 records of any sane file.
+# Enough text to see the header and ~50 records of any sane file. The header line must fit
+# in it: a longer first line is refused before pandas is asked to parse it (a 5 MB line of
+# "a,a,a,..." would otherwise mean millions of columns and minutes of work).
 _SAMPLE_CHARS = 256 * 1024
+MAX_LINE_CHARS = _SAMPLE_CHARS
+# Values beyond this magnitude are treated as missing: no customer table measures anything
+# that large, and squares and sums of them over millions of rows would overflow float64
+# (1e308 squared is inf), which breaks standardising. 1e100**2 * 5e6 rows is still finite.
+MAX_MAGNITUDE = 1e100
 _SNIFF_RECORDS = 50
 # A column is numbers when at least this share of its non-blank values are numbers.
 _NUMBER_SHARE = 0.95
@@ -110,6 +117,7 @@ _UNCLOSED_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
 _PREAMBLE_LINES = 20
 # A physical line and its ending (CR, LF or CRLF, as pandas and editors count them).
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\n|\r|$)")
+_HEADER_BREAKS = re.compile(r"[ \t]*[\r\n\v\f]+[ \t]*")
 # Prefix for placeholder names of fields beyond the header; NUL never survives into a header.
 _EXTRA = "\x00extra"
 
@@ -174,7 +182,8 @@ def load_table(
         The file's name as the user knows it; its extension helps recognise ``.xlsx``.
         Defaults to the path's name when ``source`` is a path.
     limits : Limits
-        ``max_bytes`` and ``max_rows``; both are checked before the heavy work.
+        ``max_bytes``, ``max_rows`` and ``max_columns``; all are checked before the heavy
+        work (columns from the header line alone).
 
     Returns
     -------
@@ -184,7 +193,8 @@ def load_table(
         and completely empty columns are dropped. Text columns that hold numbers written
         with currency, thousands separators, percentages (kept as percent points: ``12%`` is
         12.0) or accounting brackets become float64; dates, codes with leading zeros and
-        phone numbers stay text.
+        phone numbers stay text. Infinite values and values beyond ``MAX_MAGNITUDE`` (too
+        large to compute with) become NaN, like blanks.
 
     Raises
     ------
@@ -192,6 +202,8 @@ def load_table(
         More bytes than ``limits.max_bytes``.
     TooManyRows
         More data rows than ``limits.max_rows``.
+    TooManyColumns
+        More header columns than ``limits.max_columns``.
     UnreadableFile
         Anything that is not a readable table (empty, binary, a web page, a legacy ``.xls``,
         rows that do not line up with the header, ...).
@@ -337,7 +349,8 @@ def _parse_numbers(
     # Valid values only hold a bracket when the whole value is in brackets: (30.00).
     negative = chosen.str.contains("(", regex=False).to_numpy(dtype=bool)
     numbers[valid] = np.where(negative, -converted, converted)
-    numbers[~np.isfinite(numbers)] = np.nan
+    with np.errstate(invalid="ignore"):
+        numbers[~(np.abs(numbers) <= MAX_MAGNITUDE)] = np.nan
 
     result = np.full(len(codes), np.nan)
     present = codes >= 0
@@ -346,8 +359,12 @@ def _parse_numbers(
 
 
 def _finite(values: pd.Series) -> pd.Series:
-    """Infinity from a text 'inf' is not a measurement: treat it as missing."""
-    return values.mask(np.isinf(values.to_numpy(dtype="float64", na_value=np.nan)))
+    """Infinity from a text 'inf', or a value too large to compute with (1e308), is not a
+    measurement: treat it as missing."""
+    numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        unusable = np.abs(numbers) > MAX_MAGNITUDE
+    return values.mask(unusable) if unusable.any() else values
 
 
 # --- reading the bytes --------------------------------------------------------------------
@@ -504,6 +521,7 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
     hinted = delimiter
     if delimiter is None:
         delimiter = _sniff_delimiter(sample, truncated)
+    _check_first_line(text, delimiter, limits)
     records = _sample_records(sample, delimiter, truncated)
     if records and _header_too_narrow(records):
         # Title or note lines above the header ("Customer export 2024"): start at the header.
@@ -516,6 +534,7 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
         raise UnreadableFile(
             "The file has no header and no rows. Export the table again and share the new file."
         )
+    _check_width(records, limits)
     header = records[0]
     width = max(len(record) for record in records)
     names = _clean_headers(header) + [f"{_EXTRA}{i}" for i in range(width - len(header))]
@@ -545,6 +564,39 @@ def _read_delimited(text: str, limits: Limits) -> tuple[pd.DataFrame, str]:
         )
     _restore_text(table, payload, delimiter, skipped, options)
     return table, delimiter
+
+
+def _check_first_line(text: str, delimiter: str, limits: Limits) -> None:
+    """Refuse a first line too long to be a header, by C-level string searches: never by
+    parsing the whole file (csv would not even split a field past 128 KB)."""
+    head = text[: MAX_LINE_CHARS + 2]
+    ends = [i for i in (head.find("\n"), head.find("\r")) if i >= 0]
+    if not ends and len(text) > MAX_LINE_CHARS:
+        end = min(i for i in (text.find("\n"), text.find("\r"), len(text)) if i >= 0)
+        # Quotes are ignored here: an upper bound is enough to tell "far too many".
+        fields = text.count(delimiter, 0, end) + 1
+        if fields > limits.max_columns:
+            raise _too_many_columns(fields, limits, about=True)
+        raise TooManyColumns(
+            f"The first line of the file is about {_megabytes(end)} long, more than a header line "
+            f"can be ({MAX_LINE_CHARS // 1024} KB at most). Check that the file has one row per "
+            "line (export it again as CSV), or keep only the columns you need, then try again."
+        )
+
+
+def _check_width(records: list[list[str]], limits: Limits) -> None:
+    """Refuse a header (or a sampled record) wider than the limit."""
+    width = max(len(record) for record in records)
+    if width > limits.max_columns:
+        raise _too_many_columns(width, limits, about=False)
+
+
+def _too_many_columns(columns: int, limits: Limits, *, about: bool) -> TooManyColumns:
+    return TooManyColumns(
+        f"The file has {'about ' if about else ''}{columns:,} columns, more than the limit of "
+        f"{limits.max_columns:,}. Keep only the columns you need (for example the spending and "
+        "order columns) and export those as CSV, then try again."
+    )
 
 
 def _header_too_narrow(records: list[list[str]]) -> bool:
@@ -768,7 +820,12 @@ def _clean_headers(raw: Sequence[object]) -> list[str]:
     Uniqueness ignores case, because columns are later asked for case-insensitively. Names
     the user wrote win over the ones we make up (``column_N``, ``x_2``).
     """
-    written = [_header_text(value).strip().strip("\ufeff").strip() for value in raw]
+    # A line break inside a header (Alt+Enter in Excel, or a stray quote) becomes a space: a
+    # header is quoted in one-line sentences and typed back in columns=.
+    written = [
+        _HEADER_BREAKS.sub(" ", _header_text(value)).strip().strip("\ufeff").strip()
+        for value in raw
+    ]
     taken = {name.casefold() for name in written if name}
     seen: set[str] = set()
     names = []
@@ -892,10 +949,12 @@ def _has_leading_zero_field(payload: bytes, delimiter: str) -> bool:
 def _read_xlsx(data: bytes, limits: Limits) -> pd.DataFrame:
     """The first sheet of a workbook; header = its first non-blank row."""
     _check_workbook_archive(data, limits)
-    declared = _declared_sheet_rows(data)
+    declared, declared_columns = _declared_sheet_size(data)
     # The declared size counts blank rows too, so only refuse early when clearly over.
     if declared is not None and declared - 1 > limits.max_rows + _XLSX_SPARE_ROWS:
         raise _too_many_sheet_rows(declared - 1, limits, exact=False)
+    if declared_columns is not None and declared_columns > limits.max_columns + _XLSX_SPARE_ROWS:
+        raise _too_many_columns(declared_columns, limits, about=True)
     try:
         with warnings.catch_warnings():
             # openpyxl warns about styles and extensions it ignores; they don't affect values.
@@ -919,6 +978,9 @@ def _read_xlsx(data: bytes, limits: Limits) -> pd.DataFrame:
             "The first sheet of the workbook is empty. Put the table on the first sheet, or "
             "export it as CSV, and share that."
         )
+    used_columns = int(raw.notna().any(axis=0).to_numpy().nonzero()[0].max()) + 1
+    if used_columns > limits.max_columns:
+        raise _too_many_columns(used_columns, limits, about=False)
     header_row = _sheet_header_row(raw, filled)
     body = raw.iloc[header_row + 1 :]
     rows = int(body.notna().any(axis=1).sum())
@@ -1005,8 +1067,9 @@ def _check_workbook_archive(data: bytes, limits: Limits) -> None:
         )
 
 
-def _declared_sheet_rows(data: bytes) -> int | None:
-    """The first sheet's row count as the workbook declares it, without reading the cells."""
+def _declared_sheet_size(data: bytes) -> tuple[int | None, int | None]:
+    """The first sheet's row and column counts as the workbook declares them, without reading
+    the cells."""
     try:
         import openpyxl
 
@@ -1014,12 +1077,17 @@ def _declared_sheet_rows(data: bytes) -> int | None:
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            declared = workbook.worksheets[0].max_row if workbook.worksheets else None
+            sheet = workbook.worksheets[0] if workbook.worksheets else None
+            rows = sheet.max_row if sheet is not None else None
+            columns = sheet.max_column if sheet is not None else None
         finally:
             workbook.close()
     except Exception:  # the full read that follows reports damaged files
-        return None
-    return declared if isinstance(declared, int) else None
+        return None, None
+    return (
+        rows if isinstance(rows, int) else None,
+        columns if isinstance(columns, int) else None,
+    )
 
 
 def _too_many_sheet_rows(rows: int, limits: Limits, *, exact: bool) -> TooManyRows:

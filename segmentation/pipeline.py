@@ -19,9 +19,9 @@ from segmentation.describe import (
     profile_sentence,
     segment_color,
 )
-from segmentation.errors import InvalidOption
+from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
 from segmentation.features import ColumnPlan, plan_columns
-from segmentation.loading import load_table
+from segmentation.loading import MAX_MAGNITUDE, load_table
 from segmentation.orders import detect_order_log, find_order_columns
 from segmentation.result import Options, Segment, SegmentationResult
 from segmentation.rfm import segment_orders
@@ -62,6 +62,11 @@ def run(
     options = options or Options()
     _validate(options)
     if isinstance(source, pd.DataFrame):
+        if source.shape[1] > options.limits.max_columns:
+            raise TooManyColumns(
+                f"The table has {source.shape[1]:,} columns, more than the limit of "
+                f"{options.limits.max_columns:,}. Keep only the columns you need, then try again."
+            )
         table = source
         name = filename or "table"
     else:
@@ -82,10 +87,11 @@ def segment_customers(
     table: pd.DataFrame, options: Options, source_name: str
 ) -> SegmentationResult:
     """Segment a table with one row per customer."""
-    plan = plan_columns(table, options.columns)
+    plan = _drop_unusable(table, plan_columns(table, options.columns), options)
     features = list(plan.features)
-    values = table[features].apply(pd.to_numeric, errors="coerce").astype(float)
-    usable = np.isfinite(values.to_numpy()).all(axis=1)
+    # plan_columns only clusters numeric columns, so a cast is enough (no per-column parsing).
+    values = table[features].astype(float)
+    usable = _usable_rows(values.to_numpy())
     rows, rows_used = len(table), int(usable.sum())
     X = values.to_numpy()[usable]
     fit = fit_segments(X, k=options.k, seed=options.seed)
@@ -129,6 +135,42 @@ def segment_customers(
     )
 
 
+def _usable_rows(values: np.ndarray) -> np.ndarray:
+    """Rows whose values are all present and small enough to compute with (NaN, inf and
+    1e308 alike are left out: their squares overflow when standardising)."""
+    with np.errstate(invalid="ignore"):
+        return (np.abs(values) <= MAX_MAGNITUDE).all(axis=1)
+
+
+def _drop_unusable(table: pd.DataFrame, plan: ColumnPlan, options: Options) -> ColumnPlan:
+    """Refuse (asked for) or set aside (chosen by itself) columns that are mostly unusable:
+    blank, not numbers, infinite or too large to compute with."""
+    rows = len(table)
+    keep: list[str] = []
+    excluded = dict(plan.excluded)
+    with np.errstate(invalid="ignore"):
+        values = table[list(plan.features)].astype(float).to_numpy()
+        usable_per_column = (np.abs(values) <= MAX_MAGNITUDE).sum(axis=0)
+    for col, good in zip(plan.features, usable_per_column.tolist(), strict=True):
+        if 2 * good >= rows:
+            keep.append(col)
+            continue
+        if options.columns is not None:
+            raise NoUsableColumns(
+                f"'{col}' has a usable number in only {good:,} of {rows:,} rows (the others are "
+                "blank, not numbers, or too large to compute with). Fix those values or choose "
+                "another column."
+            )
+        excluded[col] = "mostly blank, invalid or too large to compute with"
+    if not keep:
+        return plan  # nothing better to offer: the rows with values are segmented
+    dropped = [c for c in plan.features if c not in keep]
+    if not dropped:
+        return plan
+    profile = tuple(c for c in table.columns if c in set(plan.profile) | set(dropped))
+    return replace(plan, features=tuple(keep), profile=profile, excluded=excluded)
+
+
 def _validate(options: Options) -> None:
     if options.mode not in _MODES:
         raise InvalidOption(
@@ -146,10 +188,13 @@ def _describe(
 ) -> list[Segment]:
     features = list(values.columns)
     n = len(values)
-    centroids = values.groupby(fit.labels).mean()
-    ranked = {c: np.sort(values[c].to_numpy()) for c in features}
+    # Plain arrays, not .at per cell: a survey with a thousand columns would otherwise spend
+    # seconds in pandas indexing for k x columns look-ups.
+    centres = values.groupby(fit.labels).mean().reindex(range(fit.k)).to_numpy(dtype=float)
+    ranked = np.sort(values.to_numpy(dtype=float), axis=0)
     levels = [
-        {c: level_of(float(centroids.at[i, c]), ranked[c]) for c in features} for i in range(fit.k)
+        {c: level_of(float(centres[i, j]), ranked[:, j]) for j, c in enumerate(features)}
+        for i in range(fit.k)
     ]
     distinct = [{c: float(fit.centers[i, j]) for j, c in enumerate(features)} for i in range(fit.k)]
     names = name_segments(levels, distinct)
@@ -158,7 +203,7 @@ def _describe(
     for i in range(fit.k):
         members = used.loc[fit.labels == i]
         profile = profile_segment(members, plan.profile)
-        centroid = {c: float(centroids.at[i, c]) for c in features}
+        centroid = {c: float(centres[i, j]) for j, c in enumerate(features)}
         color, marker = segment_color(i)
         segments.append(
             Segment(

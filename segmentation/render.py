@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,8 +24,19 @@ def render_scatter(result: SegmentationResult, *, dpi: int = 110) -> bytes:
     fig = build_figure(result)
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    with warnings.catch_warnings():
+        # A header with a character no font has (a stray control byte, found by fuzzing) is
+        # drawn as a box; the warning would reach the person's terminal or the bot's log.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """Text cut to fit a picture: a header thousands of characters long (found by fuzzing)
+    would squeeze the plot to nothing."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def build_figure(result: SegmentationResult) -> Figure:
@@ -48,7 +60,7 @@ def build_figure(result: SegmentationResult) -> Figure:
             alpha=0.75 if len(plotted) <= 10_000 else 0.45,
             linewidths=0,
             rasterized=len(plotted) > 2_000,
-            label=f"{seg.name} ({seg.size:,})",
+            label=f"{_short(seg.name)} ({seg.size:,})",
         )
     for seg in result.segments:
         centre = _centre_on_axes(seg.id, labels, xs, ys, result, x_col, y_col)
@@ -66,8 +78,8 @@ def build_figure(result: SegmentationResult) -> Figure:
         ax.set_xscale("symlog", linthresh=1)
     if result.plot_log_axes[1]:
         ax.set_yscale("symlog", linthresh=1)
-    ax.set_xlabel(x_col)
-    ax.set_ylabel(y_col)
+    ax.set_xlabel(_short(x_col))
+    ax.set_ylabel(_short(y_col))
     ax.grid(True, alpha=0.25)
     shown = f", {len(plotted):,} shown" if len(plotted) < len(points) else ""
     title = f"{result.rows_used:,} customers in {result.k} segments{shown}"

@@ -25,10 +25,14 @@ Level = Literal["low", "medium", "high"]
 
 @dataclass(frozen=True)
 class Limits:
-    """How much input we accept. Both limits are checked before any heavy work."""
+    """How much input we accept. Every limit is checked before any heavy work.
+
+    ``max_columns`` is counted on the header (from the first lines, never the whole file).
+    """
 
     max_bytes: int = 200 * 1024 * 1024
     max_rows: int = 5_000_000
+    max_columns: int = 1_000
 
 
 @dataclass(frozen=True)

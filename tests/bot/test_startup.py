@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, Settings
+from bot.runtime import Runtime
 from tests.bot.harness import REPO_ROOT, bot_env
 from tests.bot.slack_server import FakeSlack, wait_until
 
@@ -61,6 +62,13 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
     assert settings.bot_token == "xoxb-from-file"
     assert settings.workers == 3
     assert settings.max_rows == 2_000_000
+
+
+def test_the_column_limit_reaches_every_job() -> None:
+    settings = Settings.from_env({**GOOD, "SEGBOT_MAX_COLUMNS": "1,500"}, dotenv_path=None)
+    assert settings.max_columns == 1_500
+    assert Runtime.create(settings).options().limits.max_columns == 1_500
+    assert Settings.from_env(GOOD, dotenv_path=None).max_columns == 1_000
     assert not settings.socket_mode  # an empty SLACK_APP_TOKEN= line means "not set"
 
 
@@ -77,6 +85,7 @@ def test_environment_wins_over_dotenv(tmp_path: Path) -> None:
         ({"SEGBOT_MAX_FILE_MB": "-5"}, "SEGBOT_MAX_FILE_MB"),
         ({"SEGBOT_QUEUE_URL": "localhost:6379"}, "SEGBOT_QUEUE_URL must be a Redis address"),
         ({"SEGBOT_JOB_LEASE_S": "0.1"}, "SEGBOT_JOB_LEASE_S"),
+        ({"SEGBOT_MAX_COLUMNS": "0"}, "SEGBOT_MAX_COLUMNS"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
