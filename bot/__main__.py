@@ -4,4 +4,5 @@ import sys
 
 from bot.app import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when multiprocessing imports the main module
+    sys.exit(main())

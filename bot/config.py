@@ -45,6 +45,8 @@ class Settings:
     queue_url: str | None = None
     # A job whose worker stops renewing its claim for this long is given to another worker.
     job_lease_s: float = 30.0
+    # Wall-clock limit for one segmentation; past it the work is killed and the person told.
+    job_timeout_s: float = 120.0
     # Labelled CSVs with contacts replaced by pseudonyms made with this key (None: as written).
     redact_key: bytes | None = None
 
@@ -66,6 +68,7 @@ class Settings:
             f"max_columns={self.max_columns}, workers={self.workers}, "
             f"queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
             f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s}, "
+            f"job_timeout_s={self.job_timeout_s}, "
             f"redact_exports={self.redact_exports})"
         )
 
@@ -126,6 +129,7 @@ class Settings:
             else default_data_dir(),
             queue_url=_queue_url(env.get("SEGBOT_QUEUE_URL")),
             job_lease_s=_seconds(env, "SEGBOT_JOB_LEASE_S", 30.0),
+            job_timeout_s=_seconds(env, "SEGBOT_JOB_TIMEOUT_S", 120.0),
             redact_key=_redact_key(env),
         )
 

@@ -629,10 +629,13 @@ class JobQueue:
         @self.huey.on_startup(name="segbot_worker_start")
         def _worker_started() -> None:
             # Runs in each worker: a forked process dies with its supervisor; every worker
-            # loads the heavy stack once, before its first job.
+            # loads the heavy stack once, before its first job, and starts the fork server
+            # its time-limited jobs are forked from.
             if os.getpid() != built_in:
                 die_with_parent()
-            import bot.tasks  # noqa: F401
+            from bot.tasks import prepare_worker
+
+            prepare_worker()
 
     def known(self, key: str) -> bool:
         """True when ``key`` was accepted before (by any process)."""

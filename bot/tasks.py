@@ -10,6 +10,7 @@ whether an earlier attempt already posted, so a job run twice still answers once
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -46,8 +47,9 @@ from segmentation import (
     render_scatter,
     run,
 )
+from segmentation.deadline import call_with_time_limit, warm_up
 
-__all__ = ["run_job", "run_command", "run_file", "segment", "job_options"]
+__all__ = ["run_job", "run_command", "run_file", "segment", "job_options", "prepare_worker"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,15 +102,39 @@ def job_options(
 
 
 def segment(
-    source: bytes, name: str, options: Options, *, redact_key: bytes | None = None
+    source: bytes,
+    name: str,
+    options: Options,
+    *,
+    seconds: float,
+    redact_key: bytes | None = None,
 ) -> tuple[SegmentationResult, bytes, bytes]:
     """The core's whole job for one file: segments, the scatter PNG and the labelled CSV.
 
-    Kept as one small function so a wall-clock limit can wrap exactly the CPU-heavy part.
-    With ``redact_key`` the CSV carries pseudonyms instead of contacts (SEGBOT_REDACT_EXPORTS).
+    It runs in a child process killed past ``seconds`` (SEGBOT_JOB_TIMEOUT_S), so a file that
+    would hold a worker for ever frees it instead and raises :class:`TookTooLong`, whose
+    sentence tells the person what to try. With ``redact_key`` the CSV carries pseudonyms
+    instead of contacts (SEGBOT_REDACT_EXPORTS).
     """
+    return call_with_time_limit(_segment_work, source, name, options, redact_key, seconds=seconds)
+
+
+def _segment_work(
+    source: bytes, name: str, options: Options, redact_key: bytes | None
+) -> tuple[SegmentationResult, bytes, bytes]:
     result = run(source, options, filename=name)
     return result, render_scatter(result), export_csv(result, redact_key=redact_key)
+
+
+def prepare_worker() -> None:
+    """Ready this worker process for time-limited jobs (called once as each worker starts).
+
+    Huey marks its worker processes as daemons, and multiprocessing refuses children to a
+    daemon; the job children are always killed and reaped by :func:`call_with_time_limit`, so
+    the worker may have them. Starting the fork server now spares the first job its imports.
+    """
+    multiprocessing.current_process().daemon = False
+    warm_up()
 
 
 # ---------------------------------------------------------------------------- /segment
@@ -142,6 +168,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 source,
                 name,
                 job_options(settings, job.get("k"), columns, job["mode"]),
+                seconds=settings.job_timeout_s,
                 redact_key=settings.redact_key,
             )
         with stages.stage("post"):
@@ -206,7 +233,11 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
             source = _download(settings, client, file)
         with stages.stage("segment"):
             result, png, csv = segment(
-                source, file.name, job_options(settings), redact_key=settings.redact_key
+                source,
+                file.name,
+                job_options(settings),
+                seconds=settings.job_timeout_s,
+                redact_key=settings.redact_key,
             )
         with stages.stage("post"):
             ts = _post_answer(client, guard, channel, thread_ts, result, None)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.queue import RedisLedger, SqliteLedger
+from segmentation import demo_csv, generate_customers
 from tests.bot.harness import BotProcess
 from tests.bot.redis_server import RedisServer
 from tests.bot.slack_server import FakeSlack, wait_until
@@ -277,3 +278,80 @@ def test_workers_told_to_stop_now_hand_their_job_back(
     wait_until(lambda: answers_by_thread(slack) or None, 60, "the answer")
     wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
     assert answers_by_thread(slack) == Counter({share_ts(file): 1})
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from /proc; Linux only, like production)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _worker_pids(bot: BotProcess) -> list[int]:
+    """Huey's worker processes: forks of the supervisor (``python -m bot worker``) that run
+    the same command line; the fork server beside them runs another."""
+    supervisors = [p for p in _children(bot.process.pid) if _cmdline(p).endswith(b"worker\0")]
+    return [
+        child
+        for supervisor in supervisors
+        for child in _children(supervisor)
+        if _cmdline(child) == _cmdline(supervisor)
+    ]
+
+
+def test_a_job_past_the_time_limit_is_stopped_and_the_same_worker_answers_the_next(
+    slack: FakeSlack, tmp_path: Path, processes: list[BotProcess]
+) -> None:
+    # Two million rows take several seconds on any machine; the limit is two.
+    block = generate_customers(100_000, seed=3).to_csv(index=False).encode()
+    header, body = block.split(b"\n", 1)
+    big = header + b"\n" + body * 20
+    env = dict(
+        SEGBOT_DATA_DIR=str(tmp_path / "data"),
+        SEGBOT_WORKERS="1",
+        SEGBOT_JOB_TIMEOUT_S="2",
+        SEGBOT_MAX_FILE_MB="200",
+        SEGBOT_MAX_ROWS="5000000",
+    )
+    bot = BotProcess(slack, [], tmp_path / "bot.log", **env)
+    processes.append(bot)
+    workers = wait_until(lambda: _worker_pids(bot) or None, 60, "the worker process")
+
+    heavy = slack.add_file("all-customers.csv", big, channel="C0MKT")
+    started = time.monotonic()
+    drop(bot, slack, heavy)
+
+    def told() -> str | None:
+        for call in slack.calls("chat.postMessage"):
+            if call.params.get("thread_ts") == share_ts(heavy) and not call.params.get("blocks"):
+                text = str(call.params.get("text"))
+                if "limit" in text:
+                    return text
+        return None
+
+    sentence = wait_until(told, 60, "the time-limit sentence")
+    assert "took longer than the limit of 2 seconds" in sentence
+    assert "fewer rows or columns" in sentence and "columns=" in sentence
+    assert time.monotonic() - started < 30  # stopped, not left to finish
+    assert "Traceback" not in sentence
+
+    small = slack.add_file("shop.csv", demo_csv(), channel="C0MKT")
+    drop(bot, slack, small)
+    wait_until(lambda: answers_by_thread(slack)[share_ts(small)] == 1 or None, 60, "an answer")
+    assert answers_by_thread(slack)[share_ts(heavy)] == 0
+    assert _worker_pids(bot) == workers  # the same worker, alive and free again

@@ -86,6 +86,7 @@ def test_the_column_limit_reaches_every_job() -> None:
         ({"SEGBOT_QUEUE_URL": "localhost:6379"}, "SEGBOT_QUEUE_URL must be a Redis address"),
         ({"SEGBOT_JOB_LEASE_S": "0.1"}, "SEGBOT_JOB_LEASE_S"),
         ({"SEGBOT_MAX_COLUMNS": "0"}, "SEGBOT_MAX_COLUMNS"),
+        ({"SEGBOT_JOB_TIMEOUT_S": "soon"}, "SEGBOT_JOB_TIMEOUT_S"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
