@@ -43,6 +43,7 @@ MIN_PRIORITY_SHARE = 0.05
 
 _SCALE = re.compile(r"^\s*([01])\s*(?:-|–|to)\s*(\d+)\s*$")
 _CODES = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "inr": "₹"}
+_COUNT_OF = re.compile(r"^(?:number of|no\.? of|num of|count of|#)\s*", re.IGNORECASE)
 
 
 def column_words(column: str) -> str:
@@ -65,8 +66,13 @@ def column_phrase(column: str, value: float, currency: str | None = None) -> str
     'an annual income of 88.2 k$'
     """
     base, unit = _split_header(column)
-    words = _noun_phrase(base)
-    return f"{_article(words)} {words} of {_value_words(value, unit, currency)}"
+    words = _COUNT_OF.sub("", _noun_phrase(base)).strip() or _noun_phrase(base)
+    value_text = _value_words(value, unit, currency)
+    if _is_plural(words):
+        # Counts read as counts ("30 visits"), money as an amount in it ("£500 in sales").
+        money = _money_symbol(unit, currency) is not None
+        return f"{value_text} in {words}" if money else f"{value_text} {words}"
+    return f"{_article(words)} {words} of {value_text}"
 
 
 def centre_words(centroid: Mapping[str, float], currencies: Mapping[str, str] | None = None) -> str:
@@ -218,6 +224,11 @@ def _noun_phrase(base: str) -> str:
     return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in base.split())
 
 
+def _is_plural(words: str) -> bool:
+    last = words.split()[-1] if words.split() else ""
+    return len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+
+
 def _article(words: str) -> str:
     return "an" if words[:1].lower() in "aeiou" else "a"
 
@@ -226,20 +237,27 @@ def _value_words(value: float, unit: str, currency: str | None) -> str:
     scale = _SCALE.match(unit)
     if scale:
         return f"{round(value):,} out of {scale.group(2)}"
-    symbol = CURRENCY_SYMBOLS.get(unit) or _CODES.get(unit.lower())
-    if symbol or (currency and not unit):
-        return format_money(value, symbol or currency)
+    symbol = _money_symbol(unit, currency)
+    if symbol:
+        return format_money(value, symbol)
     if unit == "%":
         return f"{_number(value)}%"
     return f"{_number(value)} {unit}".strip()
 
 
+def _money_symbol(unit: str, currency: str | None) -> str | None:
+    """The currency of a column: from its header's brackets ("($)"), else from its values."""
+    symbol = CURRENCY_SYMBOLS.get(unit) or _CODES.get(unit.lower())
+    if symbol:
+        return symbol
+    return currency if currency and not unit else None
+
+
 def _number(value: float) -> str:
+    # Three significant figures at most: an average of 30.03 visits reads "30", not "30.0".
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+    return f"{value:.3g}"
 
 
 def _and(parts: Sequence[str]) -> str:
