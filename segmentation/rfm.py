@@ -854,7 +854,8 @@ def _voice(
     else:
         how = f"{before_split} was the number that separated them best"
     if k > before_split:
-        how += f", then {_count(k - before_split, 'segment')} that mixed different customers split"
+        extra = k - before_split
+        how += f", then {extra} more from segments that mixed different kinds of customers"
     confidence = confidence_line(
         weak=silhouette < WEAK_SILHOUETTE,
         clear=silhouette >= CLEAR_SILHOUETTE,

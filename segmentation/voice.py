@@ -108,7 +108,7 @@ def customers_priority(
             f"{_noun_phrase(base)}, {value} on average"
         )
     action = actions[segments.index(seg)]
-    return f"Start with {seg.name}: {why}. {action}"
+    return f"Start with {seg.name}: {why}. {action}{_caution(seg)}"
 
 
 def orders_priority(
@@ -156,7 +156,7 @@ def orders_priority(
         text = f"{who}, {_percent(share)} of all spend"
     else:
         text = f"{_customers(seg.size)}, your largest group"
-    return f"Start with {seg.name}: {text}. {actions[pick]}"
+    return f"Start with {seg.name}: {text}. {actions[pick]}{_caution(seg)}"
 
 
 def confidence_line(
@@ -195,6 +195,14 @@ def confidence_line(
             every = "the segment" if len(known) == 1 else f"all {len(known)} segments"
             parts.append(f"{every} held up when I re-checked on resampled customers")
     return "How sure: " + "; ".join(parts) + "."
+
+
+def _caution(seg: Segment) -> str:
+    # The value at stake still decides, but nobody should act on a segment blindly that the
+    # data does not reproduce.
+    if seg.stability is not None and seg.stability < UNTRUSTED:
+        return " Check who is in it before a campaign: it did not hold up when I re-checked."
+    return ""
 
 
 def duration_words(days: float) -> str:

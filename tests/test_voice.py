@@ -285,3 +285,15 @@ def test_a_customer_file_with_money_in_its_values_says_the_currency() -> None:
     assert result.priority.startswith(f"Start with {top.name}: ")
     assert re.search(r"with the highest total spend, £[\d,]+ on average", result.priority)
     assert re.search(r"a total spend of £[\d,]+ and \d+ visits", top.description)
+
+
+def test_a_priority_segment_that_does_not_hold_up_comes_with_a_caution() -> None:
+    shaky = Segment(0, "At risk", 240, 0.3, {}, {}, {}, "", "#000000", "x", stability=0.4)
+    line = orders_priority([shaky], ["At risk"], ["Call."], [96_437.0], [182.0], "$")
+    assert line.endswith(
+        "Call. Check who is in it before a campaign: it did not hold up when I re-checked."
+    )
+    steady = Segment(0, "At risk", 240, 0.3, {}, {}, {}, "", "#000000", "x", stability=0.9)
+    assert orders_priority([steady], ["At risk"], ["Call."], [96_437.0], [182.0], "$").endswith(
+        "Call."
+    )
