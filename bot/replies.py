@@ -26,8 +26,8 @@ __all__ = [
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
-# Leave room for the header, headline, divider, warnings and footer blocks.
-_MAX_SEGMENT_BLOCKS = MAX_BLOCKS - 8
+# Leave room for the header, headline, divider, warnings, confidence and footer blocks.
+_MAX_SEGMENT_BLOCKS = MAX_BLOCKS - 9
 
 Block = dict[str, Any]
 
@@ -46,7 +46,8 @@ def escape(text: str) -> str:
 
 
 def render_answer(result: SegmentationResult, *, requested_by: str | None = None) -> Reply:
-    """The channel message for one segmentation: headline, one section per segment, warnings.
+    """The channel message for one segmentation: headline and what to do first, one section per
+    segment, warnings, and a closing line on how sure the segments are (no statistics jargon).
 
     ``requested_by`` is a Slack user id; it is mentioned in a small context line.
     """
@@ -59,7 +60,11 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
                 "emoji": True,
             },
         },
-        _section(f"*{escape(result.headline)}*\n{escape(result.k_selection.note)}"),
+        # What to do first comes right under the headline; how sure we are closes the message.
+        _section(
+            f"*{escape(result.headline)}*"
+            + (f"\n:dart: {escape(result.priority)}" if result.priority else "")
+        ),
     ]
     if requested_by:
         blocks.append(_context(f"Asked for by <@{requested_by}>"))
@@ -88,13 +93,16 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
         blocks.append(
             _section("*Worth knowing*\n" + "\n".join(f"• {escape(w)}" for w in result.warnings))
         )
+    if result.confidence:
+        blocks.append(_context(escape(result.confidence)))
     footer = "The scatter plot and every row with its segment (CSV) are in the thread."
     if result.plot_note:
         footer = f"{escape(result.plot_note)} {footer}"
     blocks.append(_context(footer))
 
     summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
-    text = _clip(f"{result.headline} Segments: {summary}.", MAX_SECTION_CHARS)
+    lead = f"{result.headline} {result.priority}".strip()
+    text = _clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
     return Reply(text=text, blocks=blocks)
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "MIN_ROWS",
     "K_RANGE",
     "WEAK_SILHOUETTE",
+    "CLEAR_SILHOUETTE",
 ]
 
 MIN_ROWS = 10
@@ -44,6 +45,8 @@ SMALL_SEARCH_ROWS = 2_000
 # less than WEAK_MARGIN above what structureless data of the same spread gets is no better:
 # K-means always cuts a blob into tidy-looking pieces.
 WEAK_SILHOUETTE = 0.25
+# Kaufman & Rousseeuw read an average silhouette over 0.5 as a reasonable, clear structure.
+CLEAR_SILHOUETTE = 0.5
 WEAK_MARGIN = 0.12
 
 

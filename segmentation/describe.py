@@ -8,7 +8,7 @@ famous.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import pandas as pd
 
 from segmentation.features import tokens
 from segmentation.result import Level
+from segmentation.voice import centre_words
 
 __all__ = [
     "PALETTE",
@@ -24,6 +25,8 @@ __all__ = [
     "column_noun",
     "name_segments",
     "describe_segment",
+    "segment_action",
+    "spend_column",
     "profile_segment",
     "profile_sentence",
 ]
@@ -207,23 +210,41 @@ _SPEND_TEXT: dict[Level, tuple[str, str]] = {
 }
 
 
+def spend_column(columns: Sequence[str]) -> str | None:
+    """The column that measures what customers spend, when one of ``columns`` does."""
+    return next((c for c in columns if _role(c) == "spend"), None)
+
+
+def _character_action(levels: dict[str, Level]) -> tuple[str, str]:
+    roles = {_role(c): c for c in levels}
+    income, spend = roles.get("income"), roles.get("spend")
+    if income is not None and spend is not None:
+        return _PAIR_TEXT[(levels[income], levels[spend])]
+    if spend is not None:
+        return _SPEND_TEXT[levels[spend]]
+    if roles.get("frequency") is not None:
+        return _SPEND_TEXT[levels[roles["frequency"]]]
+    return _generic_text(levels)
+
+
+def segment_action(levels: dict[str, Level]) -> str:
+    """The suggested action for a segment with these levels (the second sentence)."""
+    return _character_action(levels)[1]
+
+
 def describe_segment(
     levels: dict[str, Level],
     centroid: dict[str, float],
     profile_text: str,
+    currencies: Mapping[str, str] | None = None,
 ) -> str:
-    """Two or three sentences: who they are, what to do, and who they are demographically."""
-    roles = {_role(c): c for c in levels}
-    income, spend = roles.get("income"), roles.get("spend")
-    if income is not None and spend is not None:
-        character, action = _PAIR_TEXT[(levels[income], levels[spend])]
-    elif spend is not None:
-        character, action = _SPEND_TEXT[levels[spend]]
-    elif roles.get("frequency") is not None:
-        character, action = _SPEND_TEXT[levels[roles["frequency"]]]
-    else:
-        character, action = _generic_text(levels)
-    numbers = ", ".join(f"{c} {_format_value(v)}" for c, v in centroid.items())
+    """Two or three sentences: who they are, what to do, and who they are demographically.
+
+    Averages read as words ("an annual income of 88.2 k$"); ``currencies`` maps a column to
+    the currency its values were written in, so money carries its symbol.
+    """
+    character, action = _character_action(levels)
+    numbers = centre_words(centroid, currencies)
     character = f"{character.rstrip('.')} (on average {numbers})."
     sentences = [character, action]
     if profile_text:

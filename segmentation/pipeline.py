@@ -10,14 +10,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation.clustering import WEAK_SILHOUETTE, Fit, fit_segments, is_weak, refit_labels
+from segmentation.clustering import (
+    CLEAR_SILHOUETTE,
+    WEAK_SILHOUETTE,
+    Fit,
+    fit_segments,
+    is_weak,
+    refit_labels,
+)
 from segmentation.describe import (
     describe_segment,
     level_of,
     name_segments,
     profile_segment,
     profile_sentence,
+    segment_action,
     segment_color,
+    spend_column,
 )
 from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
 from segmentation.features import ColumnPlan, plan_columns
@@ -26,6 +35,7 @@ from segmentation.orders import detect_order_log, find_order_columns
 from segmentation.result import Options, Segment, SegmentationResult
 from segmentation.rfm import segment_orders
 from segmentation.stability import segment_stability, stability_warning
+from segmentation.voice import column_words, confidence_line, customers_priority
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
@@ -97,7 +107,9 @@ def segment_customers(
     fit = fit_segments(X, k=options.k, seed=options.seed)
 
     used = table.loc[usable]
-    segments = _describe(fit, values.loc[usable], used, plan)
+    # The loader remembers the currency each money column was written in ("$1,204").
+    currencies = {c: v for c, v in table.attrs.get("currency", {}).items() if c in features}
+    segments = _describe(fit, values.loc[usable], used, plan, currencies)
     # How often bootstrap refits (same procedure, same k) find each segment again.
     refit = partial(refit_labels, k=fit.k, seed=options.seed)
     stability = segment_stability(X, fit.labels, refit, seed=options.seed)
@@ -114,6 +126,25 @@ def segment_customers(
     untrusted = stability_warning([(s.name, s.stability) for s in segments])
     if untrusted:
         warnings.append(untrusted)
+    spend = spend_column(features)
+    priority = customers_priority(
+        segments,
+        spend,
+        [segment_action(s.levels) for s in segments],
+        currencies.get(spend) if spend else None,
+    )
+    how = (
+        f"{fit.k} segments because you asked for {fit.k}"
+        if fit.k_selection.method == "given"
+        else f"{fit.k} was the number that separated them best"
+    )
+    confidence = confidence_line(
+        weak=is_weak(fit),
+        clear=fit.silhouette >= CLEAR_SILHOUETTE,
+        k=fit.k,
+        how=how,
+        stabilities=[s.stability for s in segments],
+    )
     return SegmentationResult(
         source_name=source_name,
         mode="customers",
@@ -132,6 +163,8 @@ def segment_customers(
         plot_axes=plot_axes,
         plot_note=plot_note,
         excluded_columns=dict(plan.excluded),
+        priority=priority,
+        confidence=confidence,
     )
 
 
@@ -184,7 +217,11 @@ def _validate(options: Options) -> None:
 
 
 def _describe(
-    fit: Fit, values: pd.DataFrame, used: pd.DataFrame, plan: ColumnPlan
+    fit: Fit,
+    values: pd.DataFrame,
+    used: pd.DataFrame,
+    plan: ColumnPlan,
+    currencies: dict[str, str],
 ) -> list[Segment]:
     features = list(values.columns)
     n = len(values)
@@ -214,7 +251,9 @@ def _describe(
                 levels=levels[i],
                 centroid=centroid,
                 profile=profile,
-                description=describe_segment(levels[i], centroid, profile_sentence(profile)),
+                description=describe_segment(
+                    levels[i], centroid, profile_sentence(profile), currencies
+                ),
                 color=color,
                 marker=marker,
             )
@@ -276,14 +315,14 @@ def _warnings(
     if is_weak(fit):
         baseline = fit.k_selection.baseline_silhouette
         compare = (
-            f", about what customers spread at random would give ({baseline:.2f})"
+            " (customers spread at random would split about as cleanly)"
             if baseline is not None and fit.silhouette >= WEAK_SILHOUETTE
             else ""
         )
+        # The numbers are in --json and report.md; the message says what they mean.
         out.append(
-            f"These customers do not fall into clear groups (separation {fit.silhouette:.2f}"
-            f"{compare}): the segments are cuts of a continuum, useful for targeting but not "
-            "natural types."
+            f"These customers do not fall into clear groups{compare}: the segments are cuts of "
+            "a continuum, useful for targeting but not natural types."
         )
     if plan.personal:
         out.append(
@@ -294,10 +333,8 @@ def _warnings(
 
 
 def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
-    cols = features[0] if len(features) == 1 else ", ".join(features[:-1]) + " and " + features[-1]
-    how = (
-        "the number of segments you asked for"
-        if fit.k_selection.method == "given"
-        else "the number that separated them best"
-    )
-    return f"{rows_used:,} customers in {fit.k} segments, based on {cols} ({fit.k} is {how})."
+    # Column names read as words here; tables, JSON and the legend keep the file's own names.
+    words = [column_words(c) for c in features]
+    cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    asked = " (the number you asked for)" if fit.k_selection.method == "given" else ""
+    return f"{rows_used:,} customers in {fit.k} segments{asked}, by {cols}."

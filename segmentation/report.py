@@ -9,11 +9,15 @@ __all__ = ["format_report"]
 
 
 def format_report(result: SegmentationResult, *, markdown: bool = False, image: str = "") -> str:
-    """The whole report; Markdown adds headings and, when ``image`` is given, the picture."""
+    """The whole report; Markdown adds headings and, when ``image`` is given, the picture.
+
+    The text (the CLI's screen) speaks in words only: the priority under the headline and the
+    "How sure" line at the end. Markdown (report.md) adds the numbers behind them, explained.
+    """
     h1, h2, bullet = ("# ", "## ", "- ") if markdown else ("", "", "  - ")
-    lines = [f"{h1}Segments of {result.source_name}", "", result.headline, ""]
-    lines.append(result.k_selection.note)
-    lines.append(f"Separation (silhouette, -1 to 1, higher is clearer): {result.silhouette:.2f}.")
+    lines = [f"{h1}Segments of {result.source_name}", "", result.headline]
+    if result.priority:
+        lines.append(result.priority)
     if image:
         lines += ["", f"![Customers coloured by segment]({image})", "", result.plot_note]
     for seg in result.segments:
@@ -31,11 +35,42 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
     if result.warnings:
         lines += ["", f"{h2}Please note" if markdown else "Please note:"]
         lines += [f"{bullet}{w}" for w in result.warnings]
+    if result.confidence:
+        lines += ["", result.confidence]
+    if markdown:
+        lines += ["", f"{h2}How the segments were chosen", "", *_statistics(result)]
     if result.excluded_columns:
         title = f"{h2}Columns not used for segments" if markdown else "Not used for segments:"
         lines += ["", title]
         lines += [f"{bullet}{col}: {why}" for col, why in result.excluded_columns.items()]
     return "\n".join(lines) + "\n"
+
+
+def _statistics(result: SegmentationResult) -> list[str]:
+    """The numbers behind "How sure", explained (report.md only; the message keeps words)."""
+    sel = result.k_selection
+    lines = [
+        sel.note,
+        "",
+        f"- Silhouette: {result.silhouette:.2f}. For each customer, how much closer they are to "
+        "their own segment than to the next one, averaged (from -1 to 1; over 0.5 reads as "
+        "clear groups, under 0.25 as no real groups).",
+    ]
+    if sel.baseline_silhouette is not None:
+        lines.append(
+            f"- The same number of segments on customers spread at random would score "
+            f"{sel.baseline_silhouette:.2f}; a result close to that is a cut of a continuum."
+        )
+    if sel.method != "given" and sel.scores:
+        scores = ", ".join(f"{k}: {v:.2f}" for k, v in sorted(sel.scores.items()))
+        lines.append(f"- Silhouette for each number of segments tried: {scores}.")
+    if sel.elbow is not None:
+        lines.append(
+            f"- Inertia (how far customers sit from their segment's centre, summed) drops "
+            f"steeply up to {sel.elbow} segments and slowly after: the elbow of that curve, "
+            "a second opinion on the number of segments."
+        )
+    return lines
 
 
 def _num(value: float) -> str:

@@ -117,6 +117,8 @@ class SegmentationResult:
     the scatter plot shows, with columns ``plot_axes`` and an integer ``segment`` column.
     ``plot_note`` says in words what the picture shows (which axes and why).
     ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).
+    ``priority`` says which segment to act on first and why; ``confidence`` is the closing line
+    on how sure the segments are, in plain words (both from :mod:`segmentation.voice`).
     """
 
     source_name: str
@@ -138,6 +140,8 @@ class SegmentationResult:
     plot_log_axes: tuple[bool, bool] = (False, False)
     excluded_columns: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    priority: str = ""
+    confidence: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``segment --json`` (no row data, no personal data)."""
@@ -165,6 +169,8 @@ class SegmentationResult:
             },
             "silhouette": round(self.silhouette, 4),
             "headline": self.headline,
+            "priority": self.priority,
+            "confidence": self.confidence,
             "plot": {
                 "axes": list(self.plot_axes),
                 "note": self.plot_note,

@@ -22,6 +22,7 @@ from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
 from segmentation.clustering import (
+    CLEAR_SILHOUETTE,
     K_RANGE,
     MIN_ROWS,
     SILHOUETTE_ROWS,
@@ -44,6 +45,7 @@ from segmentation.rfm_names import (
     name_fits,
 )
 from segmentation.stability import segment_stability, stability_warning
+from segmentation.voice import confidence_line, orders_priority
 
 __all__ = ["segment_orders", "RFM_FEATURES", "ONE_TIME_MAJORITY"]
 
@@ -198,6 +200,7 @@ def segment_orders(
     with threadpool_limits(limits=1):
         space = _cluster_space(X, features, habits)
         grouping = _group(space, one_time, habits, options)
+    before_split = int(grouping.labels.max()) + 1
     if options.k is None:
         grouping = _split_hidden_groups(customers, features, grouping, habits)
     else:
@@ -242,9 +245,10 @@ def segment_orders(
     if grouping.repeat_k is None:
         warnings += _trivial_split_warnings(segments, labels, one_time)
     if silhouette < WEAK_SILHOUETTE:
+        # The number is in --json and report.md; the message says what it means.
         warnings.append(
-            f"These customers do not fall into clear groups (silhouette {silhouette:.2f}): the "
-            "segments are cuts of a continuum, useful for targeting but not natural types."
+            "These customers do not fall into clear groups: the segments are cuts of a "
+            "continuum, useful for targeting but not natural types."
         )
 
     # Stability (clusterboot) in the space the segments were clustered in. The refit replays
@@ -270,6 +274,9 @@ def segment_orders(
     untrusted = stability_warning([(s.name, s.stability) for s in segments])
     if untrusted:
         warnings.append(untrusted)
+    priority, confidence = _voice(
+        customers, labels, naming, segments, grouping, table.currency, silhouette, before_split
+    )
 
     return SegmentationResult(
         source_name=source_name,
@@ -289,6 +296,8 @@ def segment_orders(
         plot_axes=(x_label, y_label),
         plot_note=plot_note,
         plot_log_axes=(False, bool(y_log)),
+        priority=priority,
+        confidence=confidence,
         details={
             "orders": table.orders,
             "orders_used": table.orders_used,
@@ -811,6 +820,50 @@ def _describe(
             )
         )
     return segments
+
+
+def _voice(
+    customers: pd.DataFrame,
+    labels: np.ndarray,
+    naming: _Naming,
+    segments: list[Segment],
+    grouping: _Grouping,
+    currency: str | None,
+    silhouette: float,
+    before_split: int,
+) -> tuple[str, str]:
+    """The priority line and the closing confidence line (see :mod:`segmentation.voice`)."""
+    k = len(segments)
+    totals = (
+        np.bincount(labels, weights=customers["monetary"].to_numpy(np.float64), minlength=k)
+        if "monetary" in customers.columns
+        else None
+    )
+    priority = orders_priority(
+        segments,
+        naming.bases,
+        [_TEXT[b][1] for b in naming.bases],
+        None if totals is None else [float(t) for t in totals],
+        [float(v) for v in naming.medians["recency_days"]],
+        currency,
+    )
+    if grouping.k_selection.method == "given":
+        how = f"{k} segments because you asked for {k}"
+    elif grouping.one_time_groups:
+        how = "one-time buyers set apart, and the repeat buyers split where they separated best"
+    else:
+        how = f"{before_split} was the number that separated them best"
+    if k > before_split:
+        extra = k - before_split
+        how += f", then {extra} more from segments that mixed different kinds of customers"
+    confidence = confidence_line(
+        weak=silhouette < WEAK_SILHOUETTE,
+        clear=silhouette >= CLEAR_SILHOUETTE,
+        k=k,
+        how=how,
+        stabilities=[s.stability for s in segments],
+    )
+    return priority, confidence
 
 
 def _position(value: float, ranked: np.ndarray) -> float:

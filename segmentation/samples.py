@@ -22,6 +22,7 @@ __all__ = [
     "PlantedLog",
     "OrderLogSpec",
     "planted_order_log",
+    "with_currency_column",
 ]
 
 DateStyle = Literal["iso", "us", "day_first"]
@@ -153,6 +154,30 @@ def planted_order_log(spec: OrderLogSpec, seed: int = 0) -> PlantedLog:
         }
     )
     return PlantedLog(orders=frame, truth=truth)
+
+
+def with_currency_column(orders: pd.DataFrame, code: str = "USD") -> pd.DataFrame:
+    """The log as Shopify exports it: ``Total`` as plain numbers and a ``Currency`` column.
+
+    The currency is then known only from that column (``USD``, ``EUR``...), as in a real export.
+
+    Examples
+    --------
+    >>> log = planted_order_log(OrderLogSpec((("champions", 2),)), seed=1).orders
+    >>> shop = with_currency_column(log, "EUR")
+    >>> shop.columns.tolist(), shop["Total"].dtype.kind, set(shop["Currency"])
+    (['Name', 'Customer ID', 'Created at', 'Total', 'Currency'], 'f', {'EUR'})
+    """
+    from segmentation.loading import parse_number_column  # light at import: samples are data
+
+    out = orders.copy()
+    decimal_comma = out["Total"].astype(str).str.contains(r",\d{2}\b", regex=True).all()
+    parsed = parse_number_column(out["Total"], decimal_comma=bool(decimal_comma))
+    if parsed is None:
+        raise ValueError("the log's Total column does not hold amounts")
+    out["Total"] = parsed.astype(np.float64)
+    out["Currency"] = pd.array([code] * len(out), dtype="str")
+    return out
 
 
 def _order_days(rng: np.random.Generator, behaviour: _Behaviour) -> np.ndarray:

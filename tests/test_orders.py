@@ -607,7 +607,9 @@ def test_no_readable_dates_is_a_clear_error() -> None:
 
 def test_money_is_written_for_people() -> None:
     assert format_money(1234.4, "$") == "$1,234"
-    assert format_money(12.5, "€") == "€12.50"
+    assert format_money(12.5, "€") == "12.50 €"
+    assert format_money(745, "CHF ") == "CHF 745"
+    assert format_money(96_437, "£", approximate=True) == "£96,400"
     assert format_money(-340, "$") == "−$340"
     assert format_money(99, None) == "99"
 
