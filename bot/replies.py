@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
+    from bot.followups import FollowUp
     from segmentation import SegmentationResult
 
 __all__ = [
@@ -45,10 +46,16 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_answer(result: SegmentationResult, *, requested_by: str | None = None) -> Reply:
+def render_answer(
+    result: SegmentationResult,
+    *,
+    requested_by: str | None = None,
+    followup: FollowUp | None = None,
+) -> Reply:
     """The channel message for one segmentation: headline, one section per segment, warnings.
 
     ``requested_by`` is a Slack user id; it is mentioned in a small context line.
+    ``followup`` (the answer's file and options) adds the buttons for the next steps.
     """
     blocks: list[Block] = [
         {
@@ -92,6 +99,10 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
     if result.plot_note:
         footer = f"{escape(result.plot_note)} {footer}"
     blocks.append(_context(footer))
+    if followup is not None:
+        from bot.followups import answer_buttons
+
+        blocks.append(answer_buttons(followup))
 
     summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
     text = _clip(f"{result.headline} Segments: {summary}.", MAX_SECTION_CHARS)
