@@ -324,9 +324,9 @@ def read_submission(view: Mapping[str, Any]) -> Submission:
     values = (view.get("state") or {}).get("values") or {}
     picked = (values.get(COLUMNS_BLOCK) or {}).get(COLUMNS_ELEMENT) or {}
     indices = [str(o.get("value")) for o in picked.get("selected_options") or []]
-    columns = tuple(
-        before.usable[int(i)] for i in indices if i.isdigit() and int(i) < len(before.usable)
-    )
+    # In the file's order, whatever order they were ticked in.
+    picked_at = sorted({int(i) for i in indices if i.isdigit() and int(i) < len(before.usable)})
+    columns = tuple(before.usable[i] for i in picked_at)
     mode: Reading = before.mode
     if before.order_log:
         chosen = ((values.get(READING_BLOCK) or {}).get(READING_ELEMENT) or {}).get(
