@@ -120,6 +120,10 @@ _USAGE = (
     "in quotes), `mode=rfm` (the file is a log of orders, one row per order) or "
     "`mode=customers` (one row per customer).\n"
     '• Example: `/segment k=5 columns="Annual Income (k$), Spending Score (1-100)"`\n'
+    "• Under every answer, buttons for the next step: *Fewer segments* / *More segments*, "
+    "*Choose columns…* (tick the columns to compare, and for order logs how to read the file) "
+    "and *Audience files* (one CSV per segment, ready to import). The new answer comes in the "
+    "same thread.\n"
     "Names, e-mails, phone numbers and addresses are never used for segments and never shown."
 )
 
