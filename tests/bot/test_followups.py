@@ -228,3 +228,15 @@ def test_socket_mode_more_segments_and_the_modal(socket_bot: SocketBot, slack: F
     )
     assert all(f"*{s.name}*" in _text(answer) for s in expected.segments)
     assert "On Spending Score (1-100) and Age instead of" in _text(answer)
+
+
+def test_a_click_on_the_demo_answer_needs_no_file(http_bot: HttpBot, slack: FakeSlack) -> None:
+    http_bot.command("demo")
+    first = wait_until(lambda: _answers(slack) or None, 60, "the demo answer")[0]
+    http_bot.wait_idle()
+    http_bot.interactive(slack.block_actions_body(first, ACTION_FEWER, user="U0EVE"))
+    four = _new_answer(slack, 2)
+    # A top-level answer gets its follow-ups in its own thread.
+    assert four["thread_ts"] == first["ts"] and first["thread_ts"] is None
+    assert "4 segments instead of 5, asked by <@U0EVE>" in _text(four)
+    assert not slack.calls("files.info")
