@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bot.followups import (
@@ -17,6 +21,7 @@ from segmentation import demo_csv, run
 from segmentation.export import audience_files
 from tests.bot.harness import HttpBot, SocketBot
 from tests.bot.slack_server import FakeSlack, message_text, wait_until
+from tests.bot.test_exports import contacts_csv
 
 CHANNEL = "C0MKT"
 
@@ -240,3 +245,39 @@ def test_a_click_on_the_demo_answer_needs_no_file(http_bot: HttpBot, slack: Fake
     assert four["thread_ts"] == first["ts"] and first["thread_ts"] is None
     assert "4 segments instead of 5, asked by <@U0EVE>" in _text(four)
     assert not slack.calls("files.info")
+
+
+def test_a_click_where_the_file_is_not_shared_is_told_only_to_whoever_clicked(
+    http_bot: HttpBot, slack: FakeSlack
+) -> None:
+    first, _ = _first_answer(slack, http_bot)
+    for file in slack.files.values():  # the file was taken out of this channel
+        file["channels"], file["shares"] = [], {}
+    http_bot.interactive(slack.block_actions_body(first, ACTION_COLUMNS, user="U0DAVE"))
+    told = slack.wait_calls("chat.postEphemeral")[0].params
+    assert told["user"] == "U0DAVE" and "isn't shared in this channel" in told["text"]
+    assert not slack.calls("views.open")
+
+
+def test_redacted_audience_files_carry_pseudonyms_and_no_message_shows_contacts(
+    make_http_bot: Callable[..., HttpBot], slack: FakeSlack, tmp_path: Path
+) -> None:
+    bot = make_http_bot(SEGBOT_REDACT_EXPORTS="true", SEGBOT_DATA_DIR=str(tmp_path))
+    data, table = contacts_csv()
+    bot.event(slack.file_shared_event(slack.add_file("customers.csv", data, channel=CHANNEL)))
+    first = wait_until(lambda: _answers(slack) or None, 60, "the first answer")[0]
+    bot.wait_idle()
+    uploads_before = set(slack.uploads)
+    bot.interactive(slack.block_actions_body(first, ACTION_AUDIENCE, user="U0BOB"))
+    wait_until(
+        lambda: len(slack.calls("files.completeUploadExternal")) >= 2 or None, 60, "audiences"
+    )
+    bot.wait_idle()
+    audiences = [d for f, d in slack.uploads.items() if f not in uploads_before]
+    segments = [m for m in slack.messages if "Audience files" in str(m.get("text"))]
+    assert len(segments) == 1 and "asked by <@U0BOB>" in segments[0]["text"]
+    rows = [row for d in audiences for row in csv.DictReader(io.StringIO(d.decode("utf-8-sig")))]
+    assert len(rows) == len(table)
+    assert all(not r["Email"].endswith("@example.org") for r in rows)
+    shown = "\n".join(html.unescape(message_text(m)) for m in slack.messages)
+    assert "@example.org" not in shown and "Quartermain" not in shown
