@@ -259,7 +259,7 @@ def columns_modal(state: FollowUp, *, channel: str, thread_ts: str | None) -> Bl
                 },
             }
         )
-        hint += " Read as customers, I choose the columns myself."
+        hint += " When you change how the file is read, I choose the columns myself."
     blocks.append(
         {
             "type": "input",
@@ -333,8 +333,9 @@ def read_submission(view: Mapping[str, Any]) -> Submission:
             "selected_option"
         ) or {}
         mode = "customers" if chosen.get("value") == "customers" else "rfm"
-    if mode == "customers" and before.order_log:
-        # The RFM measures mean nothing to a table read row by row: the core chooses.
+    if mode != before.mode:
+        # Each reading has its own columns (RFM measures, or the rows' own numbers), so the
+        # ones listed belong to the other reading: the core chooses for the new one.
         after = replace(before, mode=mode, columns=(), k_given=False)
         return Submission(before, after, channel, thread_ts)
     if len(columns) < 2:

@@ -83,3 +83,24 @@ def test_values_not_written_by_segbot_are_refused() -> None:
     for value in ("", "5", json.dumps({"s": "F1", "m": "sql", "k": 3}), "{"):
         with pytest.raises(BadValue):
             read_value({"value": value})
+
+
+def test_changing_the_reading_lets_the_core_choose_the_columns_of_the_new_one() -> None:
+    own = ("items", "amount_usd")
+    state = FollowUp("F1", "customers", 3, own, order_log=True, usable=own)
+    view = columns_modal(state, channel="C1", thread_ts=None)
+    back_to_orders = {
+        READING_BLOCK: {"read_as": {"selected_option": {"value": "rfm"}}},
+        COLUMNS_BLOCK: {"picked": {"selected_options": [{"value": "0"}, {"value": "1"}]}},
+    }
+    submitted = read_submission({**view, "state": {"values": back_to_orders}})
+    assert submitted.after is not None
+    assert (submitted.after.mode, submitted.after.columns) == ("rfm", ())
+
+
+def test_help_shows_the_buttons() -> None:
+    from bot.replies import usage_reply
+
+    text = usage_reply().text
+    for label in ("Fewer segments", "More segments", "Choose columns…", "Audience files"):
+        assert label in text

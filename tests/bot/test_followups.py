@@ -281,3 +281,45 @@ def test_redacted_audience_files_carry_pseudonyms_and_no_message_shows_contacts(
     assert all(not r["Email"].endswith("@example.org") for r in rows)
     shown = "\n".join(html.unescape(message_text(m)) for m in slack.messages)
     assert "@example.org" not in shown and "Quartermain" not in shown
+
+
+def test_an_order_log_answer_offers_the_reading_and_reads_it_again_as_customers(
+    http_bot: HttpBot, slack: FakeSlack
+) -> None:
+    from tests.bot.test_orders import shop_export
+
+    data = shop_export()
+    http_bot.event(slack.file_shared_event(slack.add_file("orders.csv", data, channel=CHANNEL)))
+    first = wait_until(lambda: _answers(slack) or None, 60, "the RFM answer")[0]
+    http_bot.wait_idle()
+    rfm = run(data, http_bot.runtime.options(), filename="orders.csv")
+    assert rfm.mode == "rfm"
+    assert "Choose columns…" in _buttons(first)
+
+    http_bot.interactive(slack.block_actions_body(first, ACTION_COLUMNS))
+    view = wait_until(lambda: slack.views or None, 10, "a modal")[0]
+    reading, columns = view["blocks"]
+    assert reading["element"]["initial_option"]["value"] == "rfm"
+    assert [o["text"]["text"].split(" (")[0] for o in columns["element"]["options"]] == [
+        "Recency",
+        "Frequency",
+        "Monetary",
+    ]
+    as_customers = {
+        "reading": {
+            "read_as": {"type": "radio_buttons", "selected_option": {"value": "customers"}}
+        },
+        COLUMNS_BLOCK: {"picked": {"type": "checkboxes", "selected_options": []}},
+    }
+    http_bot.interactive(slack.view_submission_body(view, as_customers))
+    answer = _new_answer(slack, 2)
+    assert "The file read one row per customer, asked by <@U0BOB>" in _text(answer)
+    expected = run(data, http_bot.runtime.options(mode="customers"), filename="orders.csv")
+    assert all(f"*{s.name}*" in _text(answer) for s in expected.segments)
+    # The new answer still knows it came from an order log: its modal offers the reading.
+    assert (
+        json.loads(
+            next(b for b in answer["blocks"] if b["type"] == "actions")["elements"][-2]["value"]
+        )["o"]
+        == 1
+    )
