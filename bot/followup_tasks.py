@@ -26,7 +26,7 @@ from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
 from bot.slack_files import SlackFile, _safe_stem, check_size, upload_answer
 from bot.tasks import _api_error, _download, _needed, _post, _Stages, job_options, segment
-from segmentation import SegmentationError, demo_csv
+from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.export import audience_files
 
 __all__ = ["run_followup", "followup_options"]
@@ -105,7 +105,7 @@ def _post_new_answer(
     guard: AnswerGuard,
     channel: str,
     thread_ts: str | None,
-    result: Any,
+    result: SegmentationResult,
     state: FollowUp,
     asked: str,
 ) -> str:

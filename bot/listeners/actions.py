@@ -97,6 +97,9 @@ def handle_columns_click(
 ) -> None:
     """Choose columns…: open the modal at once (the trigger_id lives 3 s)."""
     ack()
+    # A redelivered click would open a second modal (or fail on a used trigger_id).
+    if not Runtime.of(context).answered.claim(_click_key(body, action)):
+        return
     channel, user, thread_ts = _where(body)
     try:
         state = read_value(action)

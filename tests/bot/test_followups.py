@@ -323,3 +323,11 @@ def test_an_order_log_answer_offers_the_reading_and_reads_it_again_as_customers(
         )["o"]
         == 1
     )
+
+
+def test_a_retried_columns_click_opens_one_modal(http_bot: HttpBot, slack: FakeSlack) -> None:
+    first, _ = _first_answer(slack, http_bot)
+    click = slack.block_actions_body(first, ACTION_COLUMNS)
+    assert http_bot.interactive(click).status == 200
+    assert http_bot.interactive(click, retry_num=1).status == 200
+    assert len(slack.calls("views.open")) == 1 and not slack.calls("chat.postEphemeral")
