@@ -10,25 +10,32 @@ the real bot in HTTP mode (waitress), requests signed as Slack signs them.
    Slack call of the answer (message + PNG + CSV), split into stages from the times the calls
    reached the fake Slack; compared with the core alone (run + render + export) on the same
    bytes.
+3. Click to answer: a "More segments" click on that answer (a signed ``block_actions``), from
+   the click to the new answer in the thread and to its last upload, split into the ack, the
+   listener's files.info, and the worker's stages; compared, in the same process, with the
+   file drop's own time to its answer (the baseline) and with the core alone at k+1.
 
-Run: python bench/bench_bot.py [--repeat N]
+Run: python bench/bench_bot.py [--repeat N] [--part acks|drop|click]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from segmentation import demo_csv, export_csv, render_scatter, run  # noqa: E402
+from bot.followups import ACTION_MORE  # noqa: E402
+from segmentation import Options, demo_csv, export_csv, render_scatter, run  # noqa: E402
 from tests.bot.harness import MALL_CUSTOMERS, HttpAnswer, HttpBot  # noqa: E402
-from tests.bot.slack_server import FakeSlack, wait_until  # noqa: E402
+from tests.bot.slack_server import Call, FakeSlack, wait_until  # noqa: E402
 
 BURST = 30
 
@@ -159,13 +166,100 @@ def bench_drop(data: bytes, name: str, repeat: int) -> None:
     print(f"   core per run     : {', '.join(f'{t * 1000:.0f}' for t in core)} ms)")
 
 
+def bench_click(data: bytes, name: str, repeat: int) -> None:
+    """Click "More segments" on an answer: time to the new answer, by stage, vs the drop."""
+    stages: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "ack",
+            "files.info",
+            "download",
+            "segment+message",
+            "click to answer",
+            "click to files",
+        )
+    }
+    drops: list[float] = []
+    core: list[float] = []
+    k_first = k_new = 0
+
+    def core_alone(k: int) -> float:
+        start = time.perf_counter()
+        result = run(data, Options(k=k), filename=name)
+        render_scatter(result)
+        export_csv(result)
+        return time.perf_counter() - start
+
+    def answers(slack: FakeSlack) -> list[dict[str, Any]]:
+        return [m for m in slack.messages if any(b["type"] == "actions" for b in m["blocks"])]
+
+    for _ in range(repeat):
+        with FakeSlack() as slack:
+            bot = HttpBot(slack, SEGBOT_WORKERS="2")
+            try:
+                file = slack.add_file(name, data, channel="C0MKT")
+                sent = time.monotonic()
+                bot.event(slack.file_share_message_event(file))
+                slack.wait_calls("files.completeUploadExternal", timeout=60)
+                drops.append(slack.calls("files.completeUploadExternal")[0].at - sent)
+                bot.wait_idle()
+                first = answers(slack)[0]
+                buttons = next(b for b in first["blocks"] if b["type"] == "actions")
+                k_first = int(json.loads(buttons["elements"][0]["value"])["k"])
+                click = slack.block_actions_body(first, ACTION_MORE)
+                calls_before = len(slack.calls_log)
+                clicked = time.monotonic()
+                ack = bot.interactive(click)
+                slack.wait_calls("files.completeUploadExternal", 2, timeout=60)
+                bot.wait_idle()
+            finally:
+                bot.close()
+            new = answers(slack)[1]
+            k_new = k_first + 1
+            assert f"{k_new} segments instead of {k_first}" in str(new["blocks"])
+            after = [c for c in slack.calls_log[calls_before:] if c.status == 200]
+
+            def at(method: str, calls: list[Call] = after) -> float:
+                return [c.at for c in calls if c.method == method][0]
+
+            info_listener = at("files.info")
+            worker_info = [c.at for c in after if c.method == "files.info"][-1]
+            stages["ack"].append(ack.seconds)
+            stages["files.info"].append(info_listener - clicked)
+            stages["download"].append(at("download") - worker_info)
+            stages["segment+message"].append(at("chat.postMessage") - at("download"))
+            stages["click to answer"].append(at("chat.postMessage") - clicked)
+            stages["click to files"].append(at("files.completeUploadExternal") - clicked)
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            core.append(executor.submit(core_alone, k_new).result())
+
+    print(
+        f"\nClick to answer: 'More segments' ({k_first} -> {k_new}) on {name}, median of {repeat}"
+    )
+    for stage, seconds in stages.items():
+        print(f"  {stage:<16}: {statistics.median(seconds) * 1000:7.1f} ms")
+    click_total = statistics.median(stages["click to files"])
+    print(f"  drop to files (baseline, same process): {statistics.median(drops) * 1000:7.1f} ms")
+    core_ms = statistics.median(core) * 1000
+    print(f"  core alone at k={k_new} (run + render + export): {core_ms:7.1f} ms")
+    print(f"  ratio click/drop : x{click_total / statistics.median(drops):.2f}")
+    print(f"  ratio click/core : x{click_total / statistics.median(core):.2f}")
+    per_run = ", ".join(f"{t * 1000:.0f}" for t in stages["click to files"])
+    print(f"  (click to files per run: {per_run} ms)")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=5, help="drops to time (default 5)")
+    parser.add_argument("--part", choices=("all", "acks", "drop", "click"), default="all")
     args = parser.parse_args()
     data, name = _mall_bytes()
-    bench_acks(data, name)
-    bench_drop(data, name, args.repeat)
+    if args.part in ("all", "acks"):
+        bench_acks(data, name)
+    if args.part in ("all", "drop"):
+        bench_drop(data, name, args.repeat)
+    if args.part in ("all", "click"):
+        bench_click(data, name, args.repeat)
     return 0
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
+    from bot.followups import FollowUp
     from segmentation import SegmentationResult
 
 __all__ = [
@@ -45,11 +46,17 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_answer(result: SegmentationResult, *, requested_by: str | None = None) -> Reply:
+def render_answer(
+    result: SegmentationResult,
+    *,
+    requested_by: str | None = None,
+    followup: FollowUp | None = None,
+) -> Reply:
     """The channel message for one segmentation: headline and what to do first, one section per
     segment, warnings, and a closing line on how sure the segments are (no statistics jargon).
 
     ``requested_by`` is a Slack user id; it is mentioned in a small context line.
+    ``followup`` (the answer's file and options) adds the buttons for the next steps.
     """
     blocks: list[Block] = [
         {
@@ -99,6 +106,10 @@ def render_answer(result: SegmentationResult, *, requested_by: str | None = None
     if result.plot_note:
         footer = f"{escape(result.plot_note)} {footer}"
     blocks.append(_context(footer))
+    if followup is not None:
+        from bot.followups import answer_buttons
+
+        blocks.append(answer_buttons(followup))
 
     summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
     lead = f"{result.headline} {result.priority}".strip()
@@ -117,6 +128,10 @@ _USAGE = (
     "in quotes), `mode=rfm` (the file is a log of orders, one row per order) or "
     "`mode=customers` (one row per customer).\n"
     '• Example: `/segment k=5 columns="Annual Income (k$), Spending Score (1-100)"`\n'
+    "• Under every answer, buttons for the next step: *Fewer segments* / *More segments*, "
+    "*Choose columns…* (tick the columns to compare, and for order logs how to read the file) "
+    "and *Audience files* (one CSV per segment, ready to import). The new answer comes in the "
+    "same thread.\n"
     "Names, e-mails, phone numbers and addresses are never used for segments and never shown."
 )
 

@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.config import Settings
+from bot.followups import DEMO_SOURCE, FollowUp, state_of
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import (
     failure_text,
@@ -82,6 +83,10 @@ def run_job(job: Job, settings: Settings, guard: AnswerGuard) -> None:
     client = _client(settings)
     if job["kind"] == "file":
         run_file(client, settings, job, guard)
+    elif job["kind"] == "followup":
+        from bot.followup_tasks import run_followup
+
+        run_followup(client, settings, job, guard)
     else:
         run_command(client, settings, job, guard)
 
@@ -148,6 +153,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
     # A user's file is answered in its own thread, like a dropped file: the labelled CSV
     # carries its contact columns and goes back only where the data came from.
     thread_ts: str | None = None
+    source_id = DEMO_SOURCE
     stages = _Stages()
     try:
         with stages.stage("fetch"):
@@ -159,6 +165,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                     _respond(respond, guard, no_data_file_text())
                     return
                 what = file.name
+                source_id = file.id
                 thread_ts = file.thread_ts(channel)
                 check_size(file, settings.max_file_bytes)
                 source, name = _download(settings, client, file), file.name
@@ -173,7 +180,16 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
             )
         with stages.stage("post"):
             # In the file's thread, and shown in the channel where the person typed /segment.
-            ts = _post_answer(client, guard, channel, thread_ts, result, user, broadcast=True)
+            ts = _post_answer(
+                client,
+                guard,
+                channel,
+                thread_ts,
+                result,
+                user,
+                broadcast=True,
+                followup=state_of(result, source_id),
+            )
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -240,7 +256,9 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 redact_key=settings.redact_key,
             )
         with stages.stage("post"):
-            ts = _post_answer(client, guard, channel, thread_ts, result, None)
+            ts = _post_answer(
+                client, guard, channel, thread_ts, result, None, followup=state_of(result, file.id)
+            )
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -302,6 +320,7 @@ def _post_answer(
     user: str | None,
     *,
     broadcast: bool = False,
+    followup: FollowUp | None = None,
 ) -> str:
     """Post the answer once; the ts of the answer (an earlier attempt's, if it posted).
 
@@ -311,7 +330,7 @@ def _post_answer(
     if earlier is not None:
         logger.info("The answer in %s was posted before (%s); adding the files", channel, earlier)
         return earlier
-    reply = render_answer(result, requested_by=user)
+    reply = render_answer(result, requested_by=user, followup=followup)
     posted = client.chat_postMessage(
         channel=channel,
         thread_ts=thread_ts,

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, errors, events
+from bot.listeners import actions, commands, errors, events, views
 
 __all__ = ["register_listeners"]
 
@@ -11,4 +11,6 @@ def register_listeners(app: App) -> None:
     """Attach every segbot listener and the global error handler to ``app``."""
     commands.register(app)
     events.register(app)
+    actions.register(app)
+    views.register(app)
     errors.register(app)

@@ -114,6 +114,15 @@ class SignedSender:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.post_signed(body, "application/json", extra_headers=extra)
 
+    def interactive(self, payload: dict[str, Any], *, retry_num: int | None = None) -> HttpAnswer:
+        """Send an interaction (button click, modal submission) as Slack does: form-encoded
+        ``payload=<json>``."""
+        body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+        extra = {}
+        if retry_num is not None:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.post_signed(body, "application/x-www-form-urlencoded", extra_headers=extra)
+
 
 class _QueuedBot:
     """The listener's runtime plus worker threads on a queue in a fresh temporary folder."""

@@ -109,6 +109,7 @@ class FakeSlack:
         self.acks: dict[str, dict[str, Any]] = {}
         self.ack_times: dict[str, float] = {}
         self.sent_times: dict[str, float] = {}
+        self.views: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -315,6 +316,78 @@ class FakeSlack:
             "trigger_id": f"{next(self._ids)}.{TEAM_ID}.abc",
         }
 
+    def block_actions_body(
+        self,
+        message: dict[str, Any],
+        action_id: str,
+        *,
+        user: str = "U0BOB",
+        trigger_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The ``block_actions`` payload Slack sends when ``user`` clicks a button of
+        ``message`` (a message the bot posted, as stored by this server)."""
+        block, element = next(
+            (b, e)
+            for b in message["blocks"]
+            if b.get("type") == "actions"
+            for e in b["elements"]
+            if e.get("action_id") == action_id
+        )
+        channel = message["channel"]
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel,
+            "is_ephemeral": False,
+        }
+        if message.get("thread_ts"):
+            container["thread_ts"] = message["thread_ts"]
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": "bob", "name": "bob", "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "container": container,
+            "trigger_id": trigger_id or f"{next(self._ids)}.{TEAM_ID}.trig",
+            "team": {"id": TEAM_ID, "domain": "segbot-test"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": "marketing"},
+            "message": {k: v for k, v in message.items() if k != "channel"},
+            "state": {"values": {}},
+            "response_url": self.response_url(),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": block.get("block_id", "b"),
+                    "text": element["text"],
+                    "value": element.get("value", ""),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+
+    def view_submission_body(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], *, user: str = "U0BOB"
+    ) -> dict[str, Any]:
+        """The ``view_submission`` payload for a modal opened with views.open.
+
+        ``values`` is ``state.values`` as Slack builds it: ``{block_id: {action_id: {...}}}``.
+        """
+        return {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "segbot-test"},
+            "user": {"id": user, "username": "bob", "name": "bob", "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ids)}.{TEAM_ID}.trig",
+            "view": {**view, "state": {"values": values}},
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
+        }
+
     # ------------------------------------------------------------------ Socket Mode
 
     def wait_connected(self, timeout: float = 10.0) -> None:
@@ -449,6 +522,26 @@ class FakeSlack:
         if not params.get("channel") or not params.get("user"):
             return {"ok": False, "error": "invalid_arguments"}
         return {"ok": True, "message_ts": self._ts()}
+
+    def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not params.get("trigger_id") or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        opened = {
+            **view,
+            "id": f"V{next(self._ids):07d}",
+            "team_id": TEAM_ID,
+            "hash": f"{int(time.time())}.abc",
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+            "state": {"values": {}},
+            "trigger_id": params["trigger_id"],
+        }
+        with self._lock:
+            self.views.append(opened)
+        return {"ok": True, "view": opened}
 
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
