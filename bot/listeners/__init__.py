@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, errors, events
+from bot.listeners import commands, errors, events, history
 
 __all__ = ["register_listeners"]
 
@@ -11,4 +11,5 @@ def register_listeners(app: App) -> None:
     """Attach every segbot listener and the global error handler to ``app``."""
     commands.register(app)
     events.register(app)
+    history.register(app)
     errors.register(app)
