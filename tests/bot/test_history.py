@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from bot.store import HISTORY_FILE
+from bot.store import HISTORY_FILE, History, normalise_url
 from tests.bot.harness import HttpBot
+from tests.bot.postgres_server import PostgresServer
 from tests.bot.slack_server import TEAM_ID, FakeSlack, message_text, wait_until
 
 
@@ -79,12 +81,22 @@ def _response_after(slack: FakeSlack, count: int) -> dict:
     return slack.responses()[count - 1]
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_two_months_dropped_one_after_the_other_then_history_after_a_restart(
-    slack: FakeSlack, tmp_path: Path
+    slack: FakeSlack, tmp_path: Path, database: str, request: pytest.FixtureRequest
 ) -> None:
     november, december = months(order_log())
     data_dir = str(tmp_path / "data")
-    bot = HttpBot(slack, SEGBOT_DATA_DIR=data_dir)
+    env = {"SEGBOT_DATA_DIR": data_dir}
+    server: PostgresServer | None = None
+    if database == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        env.update(DATABASE_URL=server.url, SEGBOT_SECRET="a-long-shared-secret-for-tests")
+        shared = History(normalise_url(server.url), b"x")  # the cluster lives for the session
+        shared.migrate()
+        shared.forget("C0SHOP")
+        shared.close()
+    bot = HttpBot(slack, **env)
     try:
         first = _drop(bot, slack, "orders_nov.csv", november, "C0SHOP", 1)
         assert "Since" not in first
@@ -99,14 +111,19 @@ def test_two_months_dropped_one_after_the_other_then_history_after_a_restart(
     assert "orders_dec-movement.png" in names and "orders_nov-movement.png" not in names
 
     # No raw customer key in the database: only pseudonyms.
-    stored = list(Path(data_dir).glob(HISTORY_FILE + "*"))  # the file and its write-ahead log
-    assert stored and all(b"CU-" not in path.read_bytes() for path in stored)
     in_november = pd.read_csv(io.BytesIO(november))["Customer ID"].nunique()
-    with sqlite3.connect(Path(data_dir) / HISTORY_FILE) as db:
-        assert db.execute("select count(*) from members").fetchone()[0] == in_november + 500
+    if server is None:
+        stored = list(Path(data_dir).glob(HISTORY_FILE + "*"))  # the file and its write-ahead log
+        assert stored and all(b"CU-" not in path.read_bytes() for path in stored)
+        with sqlite3.connect(Path(data_dir) / HISTORY_FILE) as db:
+            assert db.execute("select count(*) from members").fetchone()[0] == in_november + 500
+    else:
+        dump = server.dump()
+        assert b"orders_dec.csv" in dump and b"CU-" not in dump
+        assert not list(Path(data_dir).glob(HISTORY_FILE + "*"))  # nothing kept locally
 
     # A new bot process on the same data folder remembers both runs.
-    again = HttpBot(slack, SEGBOT_DATA_DIR=data_dir)
+    again = HttpBot(slack, **env)
     try:
         assert again.command("history", channel="C0SHOP").status == 200
         listing = _response_after(slack, 1)["text"]
