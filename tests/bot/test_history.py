@@ -172,3 +172,16 @@ def test_an_unreachable_database_still_answers_and_says_so(
         bot.close()
     assert "segments" in text.lower()
     assert "this run was not remembered" in text
+
+
+def test_help_mentions_history_compare_and_forget(http_bot: HttpBot) -> None:
+    text = http_bot.command("help").text
+    for command in ("/segment history", "/segment compare", "/segment forget"):
+        assert command in text
+
+
+def test_keep_it_deletes_nothing(http_bot: HttpBot, slack: FakeSlack) -> None:
+    ack = http_bot.command("forget", channel="C0KEEP")
+    assert "Keep it" in ack.body.decode()
+    _click(http_bot, slack, "segbot_forget_cancel", "C0KEEP")
+    assert "Nothing was deleted" in _response_after(slack, 1)["text"]
