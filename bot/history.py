@@ -34,6 +34,7 @@ __all__ = [
     "run_history_command",
     "add_movement",
     "upload_movement",
+    "movement_file",
     "NOT_REMEMBERED",
     "UNREACHABLE",
 ]
@@ -178,24 +179,25 @@ def add_movement(reply: Reply, movement: Movement | None, note: str | None) -> R
     return Reply(text=text, blocks=blocks)
 
 
+def movement_file(source_name: str, movement: Movement) -> dict[str, Any]:
+    """The movement picture as one entry of a ``files_upload_v2`` call."""
+    from bot.slack_files import _safe_stem as safe_stem
+    from segmentation.render import render_movement
+
+    stem = safe_stem(source_name)
+    return {
+        "content": render_movement(movement),
+        "filename": f"{stem}-movement.png",
+        "title": f"{stem}: how customers moved since last time",
+    }
+
+
 def upload_movement(
     client: WebClient, channel: str, thread_ts: str | None, source_name: str, movement: Movement
 ) -> None:
-    """The movement picture into the answer's thread."""
-    from bot.slack_files import _safe_stem
-    from segmentation.render import render_movement
-
-    stem = _safe_stem(source_name)
+    """The movement picture into a thread, on its own (``/segment compare``)."""
     client.files_upload_v2(
-        file_uploads=[
-            {
-                "content": render_movement(movement),
-                "filename": f"{stem}-movement.png",
-                "title": f"{stem}: how customers moved since last time",
-            }
-        ],
-        channel=channel,
-        thread_ts=thread_ts,
+        file_uploads=[movement_file(source_name, movement)], channel=channel, thread_ts=thread_ts
     )
 
 

@@ -168,6 +168,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 source_name=name,
                 png=png,
                 csv=csv,
+                extra=_movement_files(name, memory),
             )
             _after_answer(client, settings, channel, thread_ts or ts, name, memory, source, job)
         logger.info("Answered /segment %s in %s: %s", action, channel, stages)
@@ -235,6 +236,7 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 source_name=file.name,
                 png=png,
                 csv=csv,
+                extra=_movement_files(file.name, memory),
             )
             _after_answer(
                 client, settings, channel, thread_ts or ts, file.name, memory, source, job
@@ -264,6 +266,14 @@ def _before_answer(settings: Settings, channel: str, result: SegmentationResult)
     return before_answer(settings, channel, result)
 
 
+def _movement_files(name: str, memory: Remembered | None) -> list[dict[str, Any]]:
+    if memory is None or memory.movement is None:
+        return []
+    from bot.history import movement_file
+
+    return [movement_file(name, memory.movement)]
+
+
 def _after_answer(
     client: WebClient,
     settings: Settings,
@@ -274,13 +284,11 @@ def _after_answer(
     source: bytes,
     job: Job,
 ) -> None:
-    """The movement picture into the thread, then remember the run (worker side only)."""
+    """Remember the answered run (worker side only); say so in the thread when that failed."""
     if memory is None:
         return
-    from bot.history import after_answer, upload_movement
+    from bot.history import after_answer
 
-    if memory.movement is not None:
-        upload_movement(client, channel, thread_ts, name, memory.movement)
     options = {k: job.get(k) for k in ("k", "columns", "mode") if job.get(k) is not None}
     note = after_answer(settings, channel, memory, source, options)
     if note and memory.note is None:

@@ -100,7 +100,7 @@ def test_two_months_dropped_one_after_the_other_then_history_after_a_restart(
     try:
         first = _drop(bot, slack, "orders_nov.csv", november, "C0SHOP", 1)
         assert "Since" not in first
-        second = _drop(bot, slack, "orders_dec.csv", december, "C0SHOP", 3)
+        second = _drop(bot, slack, "orders_dec.csv", december, "C0SHOP", 2)
     finally:
         bot.close()
     # The second answer leads with what changed, names the movement, and the thread gets the
