@@ -116,7 +116,12 @@ def before_answer(settings: Settings, channel: str, result: SegmentationResult) 
         return Remembered(result, None, None, NOT_REMEMBERED)
     if previous is None:
         return Remembered(result, snap, None, None)
-    movement = compare(RunSnapshot.from_dict(previous.model, previous.members), snap)
+    try:
+        movement = compare(RunSnapshot.from_dict(previous.model, previous.members), snap)
+    except (SegmentationError, KeyError, ValueError, TypeError):
+        # A stored run this version can't read must not cost the answer; it is still remembered.
+        logger.exception("Could not compare with run %s in %s", previous.id, channel)
+        return Remembered(result, snap, None, None)
     coloured = carry_colours(result, movement)
     changed = [s.color for s in coloured.segments] != [s.color for s in result.segments]
     return Remembered(coloured, snap, movement, None, recoloured=changed)
