@@ -380,6 +380,17 @@ def compare(previous: RunSnapshot, current: RunSnapshot) -> Movement:
             ok = near
         if ok:
             pairs[j] = i
+    # A segment left unmatched on both sides under the same name is the same kind of customer
+    # (names follow rules on behaviour); calling it both gone and new would only confuse.
+    matched_before = set(pairs.values())
+    for j, c in enumerate(current.segments):
+        if j in pairs:
+            continue
+        for i, p in enumerate(previous.segments):
+            if i not in matched_before and p.name == c.name:
+                pairs[j] = i
+                matched_before.add(i)
+                break
 
     changes: list[SegmentChange] = []
     for j, s in enumerate(current.segments):

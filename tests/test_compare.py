@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -152,3 +153,17 @@ def test_cli_compare_leads_with_the_movement(tmp_path, capsys) -> None:
 def test_cli_compare_with_a_missing_file_says_so(tmp_path, capsys) -> None:
     assert main(["demo", "--compare", str(tmp_path / "nope.csv")]) == 2
     assert "couldn't find" in capsys.readouterr().err
+
+
+def test_a_name_left_on_both_sides_continues() -> None:
+    before = _blobs({"a": list(range(0, 100)), "b": list(range(100, 200))}, 5)
+    snap = snapshot(run(before, Options(k=2)))
+    far = replace(
+        snap,
+        segments=tuple(replace(s, centre=tuple(v + 50.0 for v in s.centre)) for s in snap.segments),
+        members=None,
+    )
+    movement = compare(snap, far)
+    assert [(c.current, c.previous) for c in movement.segments] == [
+        (s.name, s.name) for s in snap.segments
+    ]
