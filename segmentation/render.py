@@ -182,7 +182,8 @@ def build_movement_figure(movement: Movement) -> Figure:
                     color="white" if share[i, j] > 0.55 else "black",
                 )
     ax.set_xticks(range(len(cols)), [_wrap(c) for c in cols], fontsize=9)
-    ax.set_yticks(range(len(rows)), [_wrap(r, 22) for r in rows], fontsize=9)
+    shown_rows = [("new customers" if r == NEW else r) for r in rows]
+    ax.set_yticks(range(len(rows)), [_wrap(r, 22) for r in shown_rows], fontsize=9)
     ax.xaxis.tick_top()
     for label, name in zip(ax.get_xticklabels(), cols, strict=True):
         label.set_color(colour_after.get(name, "dimgrey"))

@@ -167,3 +167,22 @@ def test_a_name_left_on_both_sides_continues() -> None:
     assert [(c.current, c.previous) for c in movement.segments] == [
         (s.name, s.name) for s in snap.segments
     ]
+
+
+def test_the_movement_picture_shows_every_flow_in_its_cell() -> None:
+    from segmentation.render import build_movement_figure
+
+    before = _blobs({"a": list(range(0, 120)), "b": list(range(120, 220))}, 1)
+    after = _blobs({"a": list(range(40, 120)), "b": list(range(0, 40)) + list(range(120, 250))}, 2)
+    movement = compare(snapshot(run(before, Options(k=2))), snapshot(run(after, Options(k=2))))
+    ax = build_movement_figure(movement).axes[0]
+    cells = {t.get_text() for t in ax.texts}
+    assert {f"{f.customers:,}" for f in movement.flows} == cells
+    assert "new customers" in [t.get_text() for t in ax.get_yticklabels()]
+    # Columns are this time's segments in order, then "gone"; each label in its segment colour.
+    labels = ax.get_xticklabels()
+    for label, name in zip(labels, movement.current_names, strict=False):
+        change = next(c for c in movement.segments if c.current == name)
+        assert label.get_text().replace("\n", " ") == name
+        assert label.get_color() == change.color
+    assert labels[-1].get_text() == "gone"
