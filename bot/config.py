@@ -49,6 +49,12 @@ class Settings:
     job_timeout_s: float = 120.0
     # Labelled CSVs with contacts replaced by pseudonyms made with this key (None: as written).
     redact_key: bytes | None = None
+    # Run history: PostgreSQL when set (DATABASE_URL), else SQLite in data_dir.
+    database_url: str | None = None
+    # SEGBOT_SECRET: the HMAC key of customer pseudonyms (required with database_url).
+    secret: str | None = field(default=None, repr=False)
+    # Per-customer history rows older than this many days are deleted.
+    history_days: int = 180
 
     @property
     def redact_exports(self) -> bool:
@@ -69,7 +75,8 @@ class Settings:
             f"queue_max={self.queue_max}, data_dir={str(self.data_dir)!r}, "
             f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s}, "
             f"job_timeout_s={self.job_timeout_s}, "
-            f"redact_exports={self.redact_exports})"
+            f"redact_exports={self.redact_exports}, "
+            f"database={_redact_url(self.database_url)!r}, history_days={self.history_days})"
         )
 
     @classmethod
@@ -131,7 +138,28 @@ class Settings:
             job_lease_s=_seconds(env, "SEGBOT_JOB_LEASE_S", 30.0),
             job_timeout_s=_seconds(env, "SEGBOT_JOB_TIMEOUT_S", 120.0),
             redact_key=_redact_key(env),
+            database_url=_database_url(env),
+            secret=env.get("SEGBOT_SECRET"),
+            history_days=_integer(env, "SEGBOT_HISTORY_DAYS", 180, low=1, high=36_500),
         )
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    url = env.get("DATABASE_URL")
+    if url is None:
+        return None
+    if not url.startswith(("postgres://", "postgresql://", "postgresql+psycopg://", "sqlite:")):
+        raise ConfigError(
+            "DATABASE_URL must be a PostgreSQL address such as "
+            "postgresql://user:password@host:5432/segbot; leave it empty to keep the history "
+            "in SEGBOT_DATA_DIR."
+        )
+    if not env.get("SEGBOT_SECRET"):
+        raise ConfigError(
+            "DATABASE_URL is set, so SEGBOT_SECRET must be set too: the same long random value "
+            "on every machine (for example the output of `openssl rand -hex 32`)."
+        )
+    return url
 
 
 def _redact_key(env: Mapping[str, str]) -> bytes | None:

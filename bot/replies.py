@@ -132,6 +132,9 @@ _USAGE = (
     "*Choose columns…* (tick the columns to compare, and for order logs how to read the file) "
     "and *Audience files* (one CSV per segment, ready to import). The new answer comes in the "
     "same thread.\n"
+    "• I remember every run in a channel and say what changed since the last one. "
+    "`/segment history` lists this channel's last 10 runs, `/segment compare` compares the "
+    "last two, and `/segment forget` deletes what I remember here (after you confirm).\n"
     "Names, e-mails, phone numbers and addresses are never used for segments and never shown."
 )
 
@@ -150,6 +153,8 @@ def bad_command_reply(problem: str) -> Reply:
 
 def working_text(action: str) -> str:
     """The immediate acknowledgement of a ``/segment`` command."""
+    if action in ("history", "compare"):
+        return ":hourglass_flowing_sand: Looking at this channel's history."
     what = "the demo sample" if action == "demo" else "the latest data file in this channel"
     return f":hourglass_flowing_sand: Working on {what}; I'll post the segments in this channel."
 

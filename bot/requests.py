@@ -10,7 +10,9 @@ from segmentation.errors import InvalidOption
 
 __all__ = ["Action", "BadCommand", "SegmentCommand", "parse_command"]
 
-Action = Literal["help", "demo", "latest"]
+Action = Literal["help", "demo", "latest", "history", "compare", "forget"]
+# Words that ask about the channel's run history rather than for a new run.
+_HISTORY_WORDS = {"history": "history", "compare": "compare", "forget": "forget"}
 Mode = Literal["auto", "customers", "rfm"]
 
 # Slack clients turn typed quotes into typographic ones; people also paste them from documents.
@@ -80,6 +82,8 @@ def parse_command(text: str) -> SegmentCommand:
             if word in ("demo", "sample", "example"):
                 action = "demo"
                 continue
+            if word in _HISTORY_WORDS and len(tokens) == 1:
+                return SegmentCommand(action=_HISTORY_WORDS[word])  # type: ignore[arg-type]
             raise BadCommand(f"I don't know the word “{_shorten(token)}”.")
         continuing_columns = False
         if key == "k":

@@ -192,8 +192,10 @@ def upload_answer(
     source_name: str,
     png: bytes,
     csv: bytes,
+    extra: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Upload the scatter PNG and the labelled CSV into the answer's thread, in one call."""
+    """Upload the scatter PNG and the labelled CSV into the answer's thread, in one call
+    (``extra``: more files for the same call, such as the movement picture)."""
     stem = _safe_stem(source_name)
     client.files_upload_v2(
         file_uploads=[
@@ -203,6 +205,7 @@ def upload_answer(
                 "filename": f"{stem}-segments.csv",
                 "title": f"{stem}: rows with their segment",
             },
+            *(extra or []),
         ],
         channel=channel,
         thread_ts=thread_ts,

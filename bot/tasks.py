@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -49,6 +49,9 @@ from segmentation import (
     run,
 )
 from segmentation.deadline import call_with_time_limit, warm_up
+
+if TYPE_CHECKING:
+    from bot.history import Remembered
 
 __all__ = ["run_job", "run_command", "run_file", "segment", "job_options", "prepare_worker"]
 
@@ -148,6 +151,11 @@ def prepare_worker() -> None:
 def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Do one ``/segment`` job: problems go back privately, the answer to the channel."""
     action, channel, user = job["action"], job["channel"], job.get("user")
+    if action in ("history", "compare", "forget"):
+        from bot.history import run_history_command
+
+        run_history_command(client, settings, job, guard)
+        return
     respond = Respond(response_url=job["response_url"])
     what = "the demo sample" if action == "demo" else "the latest data file"
     # A user's file is answered in its own thread, like a dropped file: the labelled CSV
@@ -178,6 +186,13 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 seconds=settings.job_timeout_s,
                 redact_key=settings.redact_key,
             )
+        with stages.stage("compare"):
+            memory = _before_answer(settings, channel, result) if action != "demo" else None
+            if memory is not None:
+                result, png = (
+                    memory.result,
+                    render_scatter(memory.result) if memory.recoloured else png,
+                )
         with stages.stage("post"):
             # In the file's thread, and shown in the channel where the person typed /segment.
             ts = _post_answer(
@@ -189,6 +204,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 user,
                 broadcast=True,
                 followup=state_of(result, source_id),
+                memory=memory,
             )
         with stages.stage("upload"):
             upload_answer(
@@ -198,7 +214,9 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 source_name=name,
                 png=png,
                 csv=csv,
+                extra=_movement_files(name, memory),
             )
+            _after_answer(client, settings, channel, thread_ts or ts, name, memory, source, job)
         logger.info("Answered /segment %s in %s: %s", action, channel, stages)
     except ClaimLost:
         raise
@@ -255,9 +273,19 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 seconds=settings.job_timeout_s,
                 redact_key=settings.redact_key,
             )
+        with stages.stage("compare"):
+            memory = _before_answer(settings, channel, result)
+            result, png = memory.result, render_scatter(memory.result) if memory.recoloured else png
         with stages.stage("post"):
             ts = _post_answer(
-                client, guard, channel, thread_ts, result, None, followup=state_of(result, file.id)
+                client,
+                guard,
+                channel,
+                thread_ts,
+                result,
+                None,
+                followup=state_of(result, file.id),
+                memory=memory,
             )
         with stages.stage("upload"):
             upload_answer(
@@ -267,6 +295,10 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 source_name=file.name,
                 png=png,
                 csv=csv,
+                extra=_movement_files(file.name, memory),
+            )
+            _after_answer(
+                client, settings, channel, thread_ts or ts, file.name, memory, source, job
             )
         logger.info("Answered %s in %s: %s", file.id, channel, stages)
     except ClaimLost:
@@ -282,6 +314,45 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
     except Exception:
         logger.exception("Segmenting %s failed in %s", job["file_id"], channel)
         _post(client, guard, channel, thread_ts, failure_text(name))
+
+
+# ---------------------------------------------------------------------------- history
+
+
+def _before_answer(settings: Settings, channel: str, result: SegmentationResult) -> Remembered:
+    from bot.history import before_answer
+
+    return before_answer(settings, channel, result)
+
+
+def _movement_files(name: str, memory: Remembered | None) -> list[dict[str, Any]]:
+    if memory is None or memory.movement is None:
+        return []
+    from bot.history import movement_file
+
+    return [movement_file(name, memory.movement)]
+
+
+def _after_answer(
+    client: WebClient,
+    settings: Settings,
+    channel: str,
+    thread_ts: str,
+    name: str,
+    memory: Remembered | None,
+    source: bytes,
+    job: Job,
+) -> None:
+    """Remember the answered run (worker side only); say so in the thread when that failed."""
+    if memory is None:
+        return
+    from bot.history import after_answer
+
+    options = {k: job.get(k) for k in ("k", "columns", "mode") if job.get(k) is not None}
+    note = after_answer(settings, channel, memory, source, options)
+    if note and memory.note is None:
+        # The answer is out already; say in its thread that this run was not remembered.
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=note)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -321,6 +392,7 @@ def _post_answer(
     *,
     broadcast: bool = False,
     followup: FollowUp | None = None,
+    memory: Remembered | None = None,
 ) -> str:
     """Post the answer once; the ts of the answer (an earlier attempt's, if it posted).
 
@@ -331,6 +403,10 @@ def _post_answer(
         logger.info("The answer in %s was posted before (%s); adding the files", channel, earlier)
         return earlier
     reply = render_answer(result, requested_by=user, followup=followup)
+    if memory is not None:
+        from bot.history import add_movement
+
+        reply = add_movement(reply, memory.movement, memory.note)
     posted = client.chat_postMessage(
         channel=channel,
         thread_ts=thread_ts,

@@ -16,6 +16,7 @@ from huey.consumer import Consumer, ConsumerStopped
 
 from bot.config import Settings
 from bot.queue import JobQueue, Sweeper, die_with_parent, store_errors
+from bot.store import migrate_at_start
 
 __all__ = ["SHUTDOWN_S", "serve_workers", "ThreadWorkers"]
 
@@ -77,6 +78,7 @@ def serve_workers(settings: Settings, *, with_parent: bool = False) -> None:
     """
     if with_parent:
         die_with_parent()
+    migrate_at_start(settings)
     queue = JobQueue(settings)
     consumer = _consumer(queue, settings.workers, "process")
     consumer.start()  # forks the workers and installs the signal handlers
@@ -105,6 +107,7 @@ class ThreadWorkers:
     """
 
     def __init__(self, settings: Settings, workers: int | None = None) -> None:
+        migrate_at_start(settings)
         self.queue = JobQueue(settings)
         self._consumer = _consumer(self.queue, workers or settings.workers, "thread")
         self._sweeper = Sweeper(settings, slots=workers or settings.workers)

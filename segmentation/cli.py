@@ -15,6 +15,8 @@ import sys
 import threading
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +27,7 @@ from segmentation.errors import InvalidOption, SegmentationError
 from segmentation.result import Limits, Options
 
 if TYPE_CHECKING:
+    from segmentation.compare import Movement
     from segmentation.result import SegmentationResult
 
 __all__ = ["main"]
@@ -68,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
         "--redact",
         action="store_true",
         help="replace contact details in the written files with stable pseudonyms",
+    )
+    p.add_argument(
+        "--compare",
+        metavar="OLD",
+        help="an earlier file of the same kind: say what changed since (adds movement.png)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument(
@@ -167,15 +175,52 @@ def _run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise InvalidOption(f"I couldn't find the file '{args.file}'. Check the path.")
         result = run(path, options)
+    movement = None
+    if args.compare is not None:
+        result, movement = _compare(result, Path(args.compare), options)
 
     written = _write_outputs(result, Path(args.out), redact=args.redact) if args.out else []
+    if movement is not None and args.out:
+        from segmentation.render import render_movement
+
+        picture = Path(args.out) / "movement.png"
+        picture.write_bytes(render_movement(movement))
+        written.insert(1, picture)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False))
+        data = result.to_dict()
+        if movement is not None:
+            data["movement"] = movement.to_dict()
+        print(json.dumps(data, ensure_ascii=False))
     else:
+        if movement is not None:
+            sys.stdout.write("\n".join(movement.lines()) + "\n\n")
         sys.stdout.write(format_report(result))
         if written:
             sys.stdout.write("\nWritten: " + ", ".join(str(p) for p in written) + "\n")
     return 0
+
+
+def _compare(
+    result: SegmentationResult, old: Path, options: Options
+) -> tuple[SegmentationResult, Movement]:
+    """Segment ``old`` the same way and say what changed since; continuing segments keep
+    their colours."""
+    from datetime import datetime
+
+    from segmentation.compare import carry_colours, compare, snapshot
+    from segmentation.pipeline import run
+
+    if not old.is_file():
+        raise InvalidOption(f"I couldn't find the file '{old}' to compare with. Check the path.")
+    # The same measures as the new file, so both are segmented on the same things.
+    columns = options.columns or tuple(result.features)
+    previous = run(old, replace(options, columns=columns, mode=result.mode))
+    # An order log is as of its last order; any other file as of when it was saved.
+    when = str(previous.details.get("last_date") or "") or (
+        datetime.fromtimestamp(old.stat().st_mtime, tz=UTC).date().isoformat()
+    )
+    movement = compare(snapshot(previous, when=when), snapshot(result))
+    return carry_colours(result, movement), movement
 
 
 def _write_outputs(result: SegmentationResult, out: Path, *, redact: bool = False) -> list[Path]:

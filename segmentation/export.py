@@ -24,6 +24,7 @@ from segmentation.result import SegmentationResult
 __all__ = [
     "AUDIENCE_HEADERS",
     "audience_files",
+    "customer_key_column",
     "export_csv",
     "neutralise_formulas",
     "pseudonymise",
@@ -251,6 +252,15 @@ def _find_contacts(result: SegmentationResult) -> _Contacts:
         full_name=full,
         phone=phone,
     )
+
+
+def customer_key_column(result: SegmentationResult) -> str | None:
+    """The column of ``result.table`` that identifies a customer (e-mail, ID), if any.
+
+    The same choice the audience files make: e-mail first, then the customer key of an order
+    log, then an ID column such as ``CustomerID``.
+    """
+    return _find_contacts(result).key
 
 
 def _customer_id(result: SegmentationResult) -> str | None:

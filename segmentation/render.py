@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -12,7 +13,16 @@ from matplotlib.lines import Line2D
 
 from segmentation.result import SegmentationResult
 
-__all__ = ["render_scatter", "build_figure", "MAX_PLOTTED_POINTS"]
+if TYPE_CHECKING:
+    from segmentation.compare import Movement
+
+__all__ = [
+    "render_scatter",
+    "build_figure",
+    "render_movement",
+    "build_movement_figure",
+    "MAX_PLOTTED_POINTS",
+]
 
 # Beyond this many points a scatter is a blob and slow to draw; a proportional sample per
 # segment keeps the picture honest (every segment keeps its share of the dots).
@@ -134,3 +144,111 @@ def _proportional_sample(labels: np.ndarray, limit: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     keep = rng.random(n) < (limit / n)
     return np.flatnonzero(keep)
+
+
+def render_movement(movement: Movement, *, dpi: int = 110) -> bytes:
+    """PNG bytes of how customers moved between two runs' segments (see
+    :func:`build_movement_figure`)."""
+    fig = build_movement_figure(movement)
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def build_movement_figure(movement: Movement) -> Figure:
+    """A labelled matrix: last time's segments (rows) against this time's (columns).
+
+    Each cell holds the customers who went from the row's segment to the column's, shaded by
+    the share of the row; "new customers" is the last row and "gone" the last column. At eight
+    segments a matrix keeps every number readable where Sankey ribbons would cross. Without a
+    customer key it shows the segment sizes before and after instead.
+    """
+    if not movement.keyed:
+        return _size_bars(movement)
+    from segmentation.compare import GONE, NEW
+
+    before = list(movement.previous_names)
+    after = list(movement.current_names)
+    rows, cols = before + [NEW], after + [GONE]
+    counts = np.zeros((len(rows), len(cols)))
+    for f in movement.flows:
+        counts[rows.index(f.source), cols.index(f.target)] += f.customers
+    share = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    colour_before = {c.previous: c.color for c in movement.segments if c.previous}
+    colour_after = {c.current: c.color for c in movement.segments if c.current}
+    fig = Figure(figsize=(2.2 + 1.15 * len(cols), 1.6 + 0.55 * len(rows)), layout="constrained")
+    ax = fig.add_subplot()
+    ax.imshow(share, cmap="Greys", vmin=0, vmax=1.6, aspect="auto")
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            if counts[i, j]:
+                ax.text(
+                    j,
+                    i,
+                    f"{int(counts[i, j]):,}",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold" if _same_segment(movement, rows[i], cols[j]) else "normal",
+                    color="white" if share[i, j] > 0.55 else "black",
+                )
+    ax.set_xticks(range(len(cols)), [_wrap(c) for c in cols], fontsize=9)
+    shown_rows = [("new customers" if r == NEW else r) for r in rows]
+    ax.set_yticks(range(len(rows)), [_wrap(r, 22) for r in shown_rows], fontsize=9)
+    ax.xaxis.tick_top()
+    for label, name in zip(ax.get_xticklabels(), cols, strict=True):
+        label.set_color(colour_after.get(name, "dimgrey"))
+    for label, name in zip(ax.get_yticklabels(), rows, strict=True):
+        label.set_color(colour_before.get(name, "dimgrey"))
+    ax.tick_params(length=0)
+    ax.set_xlabel("this time", fontsize=10)
+    ax.xaxis.set_label_position("top")
+    ax.set_ylabel(f"last time ({movement.previous_source})", fontsize=10)
+    for j in range(len(cols) + 1):
+        ax.axvline(j - 0.5, color="white", linewidth=2)
+    for i in range(len(rows) + 1):
+        ax.axhline(i - 0.5, color="white", linewidth=2)
+    ax.set_title(
+        f"Where last time's customers went ({movement.matched_customers or 0:,} in both files)",
+        fontsize=11,
+    )
+    return fig
+
+
+def _size_bars(movement: Movement) -> Figure:
+    changes = list(movement.segments)
+    fig = Figure(figsize=(8.0, 1.5 + 0.5 * len(changes)), layout="constrained")
+    ax = fig.add_subplot()
+    ys = np.arange(len(changes))
+    labels = [c.current or f"{c.previous} (gone)" for c in changes]
+    ax.barh(ys - 0.2, [c.size_before for c in changes], 0.38, color="lightgrey", label="last time")
+    ax.barh(
+        ys + 0.2,
+        [c.size_after for c in changes],
+        0.38,
+        color=[c.color for c in changes],
+        label="this time",
+    )
+    ax.set_yticks(ys, labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("customers")
+    ax.legend(loc="lower right", fontsize=9)
+    ax.set_title(f"Segment sizes, last time ({movement.previous_source}) and this time")
+    return fig
+
+
+def _same_segment(movement: Movement, before: str, after: str) -> bool:
+    return any(c.previous == before and c.current == after for c in movement.segments)
+
+
+def _wrap(text: str, width: int = 12) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "\n".join(lines)

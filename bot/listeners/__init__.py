@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, views
+from bot.listeners import actions, commands, errors, events, history, views
 
 __all__ = ["register_listeners"]
 
@@ -13,4 +13,5 @@ def register_listeners(app: App) -> None:
     events.register(app)
     actions.register(app)
     views.register(app)
+    history.register(app)
     errors.register(app)

@@ -28,6 +28,12 @@ def handle_segment(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         reply = bad_command_reply(str(problem))
         ack(text=reply.text, blocks=reply.blocks)
         return
+    if request.action == "forget":
+        from bot.listeners.history import forget_prompt
+
+        reply = forget_prompt()
+        ack(text=reply.text, blocks=reply.blocks)
+        return
     if request.action == "help":
         reply = usage_reply()
         ack(text=reply.text, blocks=reply.blocks)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.bot.harness import MALL_CUSTOMERS, HttpBot, SocketBot
+from tests.bot.postgres_server import PostgresServer
 from tests.bot.redis_server import RedisServer
 from tests.bot.slack_server import FakeSlack
 
@@ -59,6 +60,15 @@ def mall_customers() -> bytes:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A real redis-server on a free loopback port, stopped after the test."""
     server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL on a free loopback port for the whole session (one database)."""
+    server = PostgresServer()
     server.start()
     yield server
     server.stop()
