@@ -20,6 +20,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.answers import remember_answer, run_ask
 from bot.config import Settings
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import (
@@ -36,6 +37,7 @@ from bot.slack_files import (
     download_file,
     upload_answer,
 )
+from bot.threads import DEMO_FILE
 from segmentation import (
     Limits,
     Options,
@@ -80,6 +82,8 @@ def run_job(job: Job, settings: Settings, guard: AnswerGuard) -> None:
     client = _client(settings)
     if job["kind"] == "file":
         run_file(client, settings, job, guard)
+    elif job["kind"] == "ask":
+        run_ask(client, settings, job, guard)
     else:
         run_command(client, settings, job, guard)
 
@@ -113,7 +117,7 @@ def segment(
 def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Do one ``/segment`` job: problems go back privately, the answer to the channel."""
     action, channel, user = job["action"], job["channel"], job.get("user")
-    respond = Respond(response_url=job["response_url"])
+    respond = _respond_to(client, job)
     what = "the demo sample" if action == "demo" else "the latest data file"
     # A user's file is answered in its own thread, like a dropped file: the labelled CSV
     # carries its contact columns and goes back only where the data came from.
@@ -143,6 +147,10 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
         with stages.stage("post"):
             # In the file's thread, and shown in the channel where the person typed /segment.
             ts = _post_answer(client, guard, channel, thread_ts, result, user, broadcast=True)
+            # So "@segbot try 4 groups" under this answer knows which file it is about.
+            options = job_options(settings, job.get("k"), columns, job["mode"])
+            file_id = DEMO_FILE if action == "demo" else file.id
+            remember_answer(settings, channel, thread_ts or ts, file_id, name, options, result)
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -206,6 +214,8 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
             )
         with stages.stage("post"):
             ts = _post_answer(client, guard, channel, thread_ts, result, None)
+            options = job_options(settings)
+            remember_answer(settings, channel, thread_ts or ts, file.id, file.name, options, result)
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -300,6 +310,18 @@ def _post(
     except (SlackClientError, OSError) as error:
         # Nowhere left to tell the person; the log is the record.
         logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
+
+
+def _respond_to(client: WebClient, job: Job) -> Callable[..., Any]:
+    """Where a command's private notes go: its response_url, or for a command written as a
+    message to the bot (which has none), that message's thread."""
+    if job.get("response_url"):
+        return Respond(response_url=job["response_url"])
+
+    def in_thread(text: str, **_: Any) -> None:
+        client.chat_postMessage(channel=job["channel"], thread_ts=job.get("reply_ts"), text=text)
+
+    return in_thread
 
 
 def _respond(respond: Callable[..., Any], guard: AnswerGuard, text: str) -> None:

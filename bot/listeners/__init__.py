@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, errors, events
+from bot.listeners import commands, errors, events, mentions
 
 __all__ = ["register_listeners"]
 
@@ -10,5 +10,7 @@ __all__ = ["register_listeners"]
 def register_listeners(app: App) -> None:
     """Attach every segbot listener and the global error handler to ``app``."""
     commands.register(app)
+    # Before events: its catch-all ``message`` listener would take direct messages.
+    mentions.register(app)
     events.register(app)
     errors.register(app)
