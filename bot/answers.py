@@ -113,15 +113,12 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
         previous = tasks.job_options(
             settings, link.get("k"), _tuple(link.get("columns")), link.get("mode") or "auto"
         )
-        if (
-            asked.kind in ("unclear", "about")
-            and not known
-            or asked.kind == "segment"
-            and (asked.k_step and link.get("k") is None)
-        ):
+        needs_segments = asked.kind in ("help", "unclear", "about") and not known
+        needs_k = asked.kind == "segment" and asked.k_step and link.get("k") is None
+        if needs_segments or needs_k:
             # No answer of ours in this thread yet: segment as a drop would, to know its
-            # segments (names to match) and its number of segments ("more").
-            first, *_ = tasks.segment(data, name, previous, redact_key=settings.redact_key)
+            # segments (names to match, examples) and its number of segments ("more").
+            first = run(data, previous, filename=name)
             link = _link_of(first, previous, link)
             previous = replace(previous, k=first.k)
             known = [KnownSegment(s.name, s.description) for s in first.segments]
@@ -282,9 +279,10 @@ def help_text(asked: Asked, headers: list[str], known: list[KnownSegment], name:
 
 def _ask_back_text(asked: Asked) -> str:
     options = " or ".join(f"“{escape(c)}”" for c in asked.choices)
+    again = "tell me more about" if asked.choosing_segment else "what about"
     return (
         f":thinking_face: “{escape(asked.word)}” fits {options} equally well. Which one did you "
-        f"mean? Ask again with its name, e.g. `@segbot what about {escape(asked.choices[0])}`."
+        f"mean? Ask again with its name, e.g. `@segbot {again} {escape(asked.choices[0])}`."
     )
 
 

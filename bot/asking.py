@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 __all__ = ["Asked", "Kind", "KnownSegment", "parse", "clean_text", "examples"]
@@ -34,6 +35,8 @@ WORD_CUTOFF = 0.75
 TIE_MARGIN = 0.05
 # A phrase names a segment when its words match the segment's words this well on average.
 SEGMENT_CUTOFF = 0.8
+# How much the words' order counts when telling two segments apart (added to the score).
+ORDER_WEIGHT = 0.5
 
 _NUMBER_WORDS = {
     "two": 2,
@@ -150,7 +153,8 @@ class Asked:
       ``segment`` run again with ``k`` (or ``k_step`` +1/-1 from the previous answer),
       ``columns`` (matched headers; ``matched`` pairs the person's words with them) and
       ``mode``; ``about`` tell more about segment ``segment`` (0-based position in the previous
-      answer); ``ask_back`` ``word`` fits every one of ``choices`` equally;
+      answer); ``ask_back`` ``word`` fits every one of ``choices`` equally (segment names when
+      ``choosing_segment``, else headers);
       ``history``/``compare``/``help`` the commands; ``unclear`` nothing understood.
     """
 
@@ -163,6 +167,7 @@ class Asked:
     segment: int | None = None
     word: str = ""
     choices: tuple[str, ...] = ()
+    choosing_segment: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -414,12 +419,21 @@ def _find_segment(content: list[str], segments: Sequence[KnownSegment]) -> Asked
         # Naming the whole name beats naming a word it shares with others ("low spend").
         name_words = [w for w in _words(segment.name.lower()) if w not in _FILLER]
         covered = sum(1 for n in name_words if any(_similar(w, n) >= WORD_CUTOFF for w in content))
-        scored.append((score, covered / max(len(name_words), 1), position))
+        # Word order tells "Low age, high spend" from "High age, low spend".
+        phrase = " ".join(content)
+        order = (
+            max(
+                fuzz.ratio(phrase, " ".join(name_words)),
+                fuzz.partial_ratio(phrase, " ".join(words)),
+            )
+            / 100
+        )
+        scored.append((score + ORDER_WEIGHT * order, covered / max(len(name_words), 1), position))
     if not scored:
         return None
     scored.sort(reverse=True)
     best_score, best_cover, best = scored[0]
-    if best_score < SEGMENT_CUTOFF:
+    if best_score < SEGMENT_CUTOFF + ORDER_WEIGHT * 0.5:
         return None
     tied = [p for s, c, p in scored if best_score - s < TIE_MARGIN and abs(best_cover - c) < 1e-9]
     if len(tied) > 1:
@@ -427,6 +441,7 @@ def _find_segment(content: list[str], segments: Sequence[KnownSegment]) -> Asked
             "ask_back",
             word=" ".join(content),
             choices=tuple(segments[p].name for p in sorted(tied)),
+            choosing_segment=True,
         )
     return Asked("about", segment=best)
 
