@@ -227,3 +227,33 @@ def test_history_from_a_mention_takes_the_command_path(
     replies = answers(slack, "C0MKT", thread)
     assert len(replies) == 2  # the drop's answer, then exactly one answer to "history"
     assert "history" in text_of(replies[1]).lower()
+
+
+@pytest.mark.parametrize("store", ["sqlite", "redis"])
+def test_a_thread_stays_about_its_file_after_a_restart(
+    slack: FakeSlack,
+    mall_customers: bytes,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    store: str,
+) -> None:
+    if store == "redis":
+        env = {"SEGBOT_QUEUE_URL": request.getfixturevalue("redis_server").url}
+    else:
+        env = {"SEGBOT_DATA_DIR": str(tmp_path)}
+    # Asked for after Redis, so the bots stop before Redis does.
+    make_http_bot: Callable[..., HttpBot] = request.getfixturevalue("make_http_bot")
+    first = make_http_bot(**env)
+    thread = Talk(first, slack).drop(
+        slack.add_file("Mall_Customers.csv", mall_customers, channel="C0MKT")
+    )
+    first.close()
+    # A newer file in the channel: the thread is still about the Mall file.
+    Talk(make_http_bot(**env), slack).drop(
+        slack.add_file("other.csv", demo_table().to_csv(index=False).encode(), channel="C0MKT")
+    )
+
+    talk = Talk(make_http_bot(**env), slack)
+    talk.send(slack.mention_event("what about age and spend", channel="C0MKT", thread_ts=thread))
+    answer = text_of(talk.wait_answers("C0MKT", thread, 2)[1])
+    assert "Mall_Customers.csv" in answer and "other.csv" not in answer
