@@ -155,6 +155,13 @@ def test_a_direct_message_with_a_file_then_three_groups(
     assert all(f"*{s.name}*" in text_of(answer) for s in expected.segments)
     assert expected.k == 3
 
+    # "more" under that answer: one more than the 3 it gave.
+    more = {**slack.direct_message_event("more"), "thread_ts": message["ts"]}
+    talk.send(more)
+    answer = talk.wait_answers("D0ALICE", message["ts"], 2)[1]
+    expected = run(mall_customers, talk.bot.runtime.options(k=4), filename="Mall_Customers.csv")
+    assert all(f"*{s.name}*" in text_of(answer) for s in expected.segments)
+
 
 @pytest.mark.parametrize("redact", [False, True])
 def test_contacts_go_out_only_in_the_audience_file(
