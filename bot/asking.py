@@ -131,6 +131,26 @@ _SYNONYMS = {
     "visits": ("visits", "frequency"),
     "recent": ("recency", "recent", "last"),
 }
+# Everyday words for the levels in segment names ("big spenders" -> "high spend").
+_SEGMENT_WORDS = {
+    "big": "high",
+    "heavy": "high",
+    "top": "high",
+    "rich": "high income",
+    "wealthy": "high income",
+    "affluent": "high income",
+    "small": "low",
+    "light": "low",
+    "poor": "low income",
+    "young": "low age",
+    "younger": "low age",
+    "old": "high age",
+    "older": "high age",
+    "spenders": "spend",
+    "earners": "income",
+    "vip": "high income high spend",
+    "vips": "high income high spend",
+}
 # Slack writes mentions as <@U123> and escapes three characters in message text.
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 _LINK = re.compile(r"<(?:mailto:)?([^|>]+)(?:\|([^>]*))?>")
@@ -408,6 +428,13 @@ def _segment_words(segment: KnownSegment) -> list[str]:
 
 def _find_segment(content: list[str], segments: Sequence[KnownSegment]) -> Asked | None:
     content = [w for w in content if not _is_group_noun(w)]
+    names = [w for s in segments for w in _words(s.name.lower())]
+    # Everyday words stand for a name's words, unless the names use them as they are.
+    content = [
+        part
+        for w in content
+        for part in (_SEGMENT_WORDS[w].split() if w in _SEGMENT_WORDS and w not in names else [w])
+    ]
     if not segments or not content:
         return None
     scored = []

@@ -102,6 +102,9 @@ def test_the_reading(text: str, mode: str) -> None:
         ("group #1", 0),
         ("the second segment", 1),
         ("the last group", 4),
+        ("who are the vips?", 1),
+        ("the big spenders", 1),  # "high" twice in its name: the most "high spend" of the two
+        ("tell me about the rich careful ones", 2),
     ],
 )
 def test_one_segment_by_name_description_or_number(text: str, position: int) -> None:
@@ -152,7 +155,7 @@ def test_the_commands(text: str, kind: str) -> None:
         "thanks!",
         "the weather is nice",
         "segment 9",  # there are 5
-        "tell me about the vips",
+        "tell me about the unicorns",
     ],
 )
 def test_anything_else_is_unclear(text: str) -> None:
