@@ -14,6 +14,7 @@ import pytest
 from segmentation import demo_table, run
 from tests.bot.harness import HttpBot, SocketBot
 from tests.bot.slack_server import BOT_ID, FakeSlack, message_text, wait_until
+from tests.bot.test_orders import shop_export
 
 MALL_HEADERS = ("Age", "Spending Score (1-100)")
 
@@ -264,3 +265,20 @@ def test_a_thread_stays_about_its_file_after_a_restart(
     talk.send(slack.mention_event("what about age and spend", channel="C0MKT", thread_ts=thread))
     answer = text_of(talk.wait_answers("C0MKT", thread, 2)[1])
     assert "Mall_Customers.csv" in answer and "other.csv" not in answer
+
+
+def test_the_at_risk_customers_of_an_order_export_with_their_audience(
+    http_bot: HttpBot, slack: FakeSlack
+) -> None:
+    data = shop_export()
+    talk = Talk(http_bot, slack)
+    thread = talk.drop(slack.add_file("orders.csv", data, channel="C0MKT"))
+    at_risk = next(s for s in run(data, http_bot.runtime.options()).segments if s.name == "At risk")
+
+    talk.send(slack.mention_event("who are the at-risk ones?", channel="C0MKT", thread_ts=thread))
+    detail = text_of(talk.wait_answers("C0MKT", thread, 2)[1])
+    assert f"*At risk* — {at_risk.size} customers" in detail
+    assert "@shop.example" not in detail
+    http_bot.wait_idle()
+    rows = list(csv.DictReader(io.StringIO(list(slack.uploads.values())[-1].decode("utf-8-sig"))))
+    assert len(rows) == at_risk.size and all(r["Email"].endswith("@shop.example") for r in rows)
