@@ -119,7 +119,6 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
             # No answer of ours in this thread yet: segment as a drop would, to know its
             # segments (names to match, examples) and its number of segments ("more").
             first = run(data, previous, filename=name)
-            link = _link_of(first, previous, link)
             previous = replace(previous, k=first.k)
             known = [KnownSegment(s.name, s.description) for s in first.segments]
             asked = parse(job["text"], headers=headers, segments=known)
@@ -343,11 +342,6 @@ def _thread_file(
             if file.is_data and (bot_user_id is None or file.user != bot_user_id):
                 return file
     return None
-
-
-def _link_of(result: SegmentationResult, options: Options, link: dict[str, Any]) -> dict[str, Any]:
-    segments = [{"name": s.name, "description": s.description} for s in result.segments]
-    return {**link, "k": result.k, "segments": segments}
 
 
 def _has_contacts(result: SegmentationResult) -> bool:
