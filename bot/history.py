@@ -13,10 +13,10 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.config import Settings
@@ -210,11 +210,18 @@ def upload_movement(
 
 
 def run_history_command(
-    client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
+    client: WebClient,
+    settings: Settings,
+    job: Job,
+    guard: AnswerGuard,
+    respond: Callable[..., Any],
 ) -> None:
-    """``/segment history`` (ephemeral list), ``compare`` (to the channel), ``forget``."""
+    """``/segment history`` (ephemeral list), ``compare`` (to the channel), ``forget``.
+
+    ``respond`` sends the private notes: the command's response_url, or the thread of a
+    message that asked in words.
+    """
     action, channel = job["action"], job["channel"]
-    respond = Respond(response_url=job["response_url"])
     if guard.before_post() is not None:
         return
     try:
@@ -261,7 +268,11 @@ def forgotten_text(runs: int, customers: int) -> str:
 
 
 def _compare_last_two(
-    client: WebClient, history: History, channel: str, respond: Respond, user: str | None
+    client: WebClient,
+    history: History,
+    channel: str,
+    respond: Callable[..., Any],
+    user: str | None,
 ) -> None:
     runs = history.last_two(channel)
     if len(runs) < 2:

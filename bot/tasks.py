@@ -21,6 +21,7 @@ from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.answers import remember_answer, run_ask
 from bot.config import Settings
 from bot.followups import DEMO_SOURCE, FollowUp, state_of
 from bot.queue import AnswerGuard, ClaimLost, Job
@@ -38,6 +39,7 @@ from bot.slack_files import (
     download_file,
     upload_answer,
 )
+from bot.threads import DEMO_FILE
 from segmentation import (
     Limits,
     Options,
@@ -53,7 +55,15 @@ from segmentation.deadline import call_with_time_limit, warm_up
 if TYPE_CHECKING:
     from bot.history import Remembered
 
-__all__ = ["run_job", "run_command", "run_file", "segment", "job_options", "prepare_worker"]
+__all__ = [
+    "run_job",
+    "run_command",
+    "run_file",
+    "segment",
+    "job_options",
+    "prepare_worker",
+    "run_limited",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +100,8 @@ def run_job(job: Job, settings: Settings, guard: AnswerGuard) -> None:
         from bot.followup_tasks import run_followup
 
         run_followup(client, settings, job, guard)
+    elif job["kind"] == "ask":
+        run_ask(client, settings, job, guard)
     else:
         run_command(client, settings, job, guard)
 
@@ -127,6 +139,13 @@ def segment(
     return call_with_time_limit(_segment_work, source, name, options, redact_key, seconds=seconds)
 
 
+def run_limited(
+    source: bytes, name: str, options: Options, *, seconds: float
+) -> SegmentationResult:
+    """The segmentation alone (no picture or file) under the same wall-clock limit."""
+    return call_with_time_limit(run, source, options, filename=name, seconds=seconds)
+
+
 def _segment_work(
     source: bytes, name: str, options: Options, redact_key: bytes | None
 ) -> tuple[SegmentationResult, bytes, bytes]:
@@ -154,9 +173,9 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
     if action in ("history", "compare", "forget"):
         from bot.history import run_history_command
 
-        run_history_command(client, settings, job, guard)
+        run_history_command(client, settings, job, guard, _respond_to(client, job))
         return
-    respond = Respond(response_url=job["response_url"])
+    respond = _respond_to(client, job)
     what = "the demo sample" if action == "demo" else "the latest data file"
     # A user's file is answered in its own thread, like a dropped file: the labelled CSV
     # carries its contact columns and goes back only where the data came from.
@@ -206,6 +225,10 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 followup=state_of(result, source_id),
                 memory=memory,
             )
+            # So "@segbot try 4 groups" under this answer knows which file it is about.
+            options = job_options(settings, job.get("k"), columns, job["mode"])
+            file_id = DEMO_FILE if action == "demo" else file.id
+            remember_answer(settings, channel, thread_ts or ts, file_id, name, options, result)
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -287,6 +310,8 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 followup=state_of(result, file.id),
                 memory=memory,
             )
+            options = job_options(settings)
+            remember_answer(settings, channel, thread_ts or ts, file.id, file.name, options, result)
         with stages.stage("upload"):
             upload_answer(
                 client,
@@ -430,6 +455,18 @@ def _post(
     except (SlackClientError, OSError) as error:
         # Nowhere left to tell the person; the log is the record.
         logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
+
+
+def _respond_to(client: WebClient, job: Job) -> Callable[..., Any]:
+    """Where a command's private notes go: its response_url, or for a command written as a
+    message to the bot (which has none), that message's thread."""
+    if job.get("response_url"):
+        return Respond(response_url=job["response_url"])
+
+    def in_thread(text: str, **_: Any) -> None:
+        client.chat_postMessage(channel=job["channel"], thread_ts=job.get("reply_ts"), text=text)
+
+    return in_thread
 
 
 def _respond(respond: Callable[..., Any], guard: AnswerGuard, text: str) -> None:

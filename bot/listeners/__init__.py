@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, history, views
+from bot.listeners import actions, commands, errors, events, history, mentions, views
 
 __all__ = ["register_listeners"]
 
@@ -10,6 +10,8 @@ __all__ = ["register_listeners"]
 def register_listeners(app: App) -> None:
     """Attach every segbot listener and the global error handler to ``app``."""
     commands.register(app)
+    # Before events: its catch-all ``message`` listener would take direct messages.
+    mentions.register(app)
     events.register(app)
     actions.register(app)
     views.register(app)

@@ -253,6 +253,47 @@ class FakeSlack:
             "event_ts": self._ts(),
         }
 
+    def mention_event(
+        self,
+        text: str,
+        *,
+        channel: str,
+        thread_ts: str | None = None,
+        user: str = "U0ALICE",
+    ) -> dict[str, Any]:
+        """An ``app_mention``: ``text`` follows ``<@BOT>``, at the top or in ``thread_ts``."""
+        ts = self._ts()
+        event: dict[str, Any] = {
+            "type": "app_mention",
+            "client_msg_id": f"msg-{next(self._ids)}",
+            "text": f"<@{BOT_USER_ID}> {text}",
+            "user": user,
+            "ts": ts,
+            "team": TEAM_ID,
+            "channel": channel,
+            "event_ts": ts,
+        }
+        if thread_ts:
+            event["thread_ts"] = thread_ts
+        return event
+
+    def direct_message_event(
+        self, text: str, *, channel: str = "D0ALICE", user: str = "U0ALICE"
+    ) -> dict[str, Any]:
+        """A ``message.im``: ``user`` writes ``text`` to the bot directly."""
+        ts = self._ts()
+        return {
+            "type": "message",
+            "client_msg_id": f"msg-{next(self._ids)}",
+            "text": text,
+            "user": user,
+            "ts": ts,
+            "team": TEAM_ID,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "im",
+        }
+
     def file_share_message_event(self, file: dict[str, Any]) -> dict[str, Any]:
         """The ``message``/``file_share`` event for the same upload (full file object inside)."""
         channel = next(iter(file["shares"]["public"]))
@@ -268,7 +309,7 @@ class FakeSlack:
             "ts": share["ts"],
             "channel": channel,
             "event_ts": share["ts"],
-            "channel_type": "channel",
+            "channel_type": "im" if channel.startswith("D") else "channel",
         }
         if share.get("thread_ts"):
             event["thread_ts"] = share["thread_ts"]
@@ -545,6 +586,20 @@ class FakeSlack:
 
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def _api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel"), str(params.get("ts"))
+        with self._lock:
+            shared = [
+                {"type": "message", "ts": ts, "user": f["user"], "files": [f]}
+                for f in self.files.values()
+                if any(
+                    s.get("ts") == ts
+                    for s in f.get("shares", {}).get("public", {}).get(str(channel), [])
+                )
+            ]
+            replies = [m for m in self.messages if m["channel"] == channel and m["thread_ts"] == ts]
+        return {"ok": True, "messages": shared + replies, "has_more": False}
 
     def _api_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:

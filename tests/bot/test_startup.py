@@ -163,9 +163,17 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
         "channels:history",
         "groups:history",
         "im:history",
+        "app_mentions:read",  # @segbot in channels and threads
+        "im:read",  # direct messages to the bot
     }
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    assert events == {"file_shared", "message.channels", "message.groups", "message.im"}
+    assert events == {
+        "file_shared",
+        "message.channels",
+        "message.groups",
+        "message.im",
+        "app_mention",
+    }
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/segment"]
     assert manifest["settings"]["socket_mode_enabled"] is True
 
