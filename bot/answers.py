@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
 from bot.requests import BadCommand, parse_command
-from bot.slack_files import SlackFile, check_size, upload_answer
+from bot.slack_files import SlackFile, check_size, upload_answer, upload_audiences
 from bot.threads import DEMO_FILE, ThreadLinks
 from segmentation import (
     Options,
@@ -226,16 +226,12 @@ def _about(
         slug = segment_slugs([s.name for s in result.segments])[
             [s.id for s in result.segments].index(segment.id)
         ]
-        client.files_upload_v2(
-            file_uploads=[
-                {
-                    "content": files[f"{slug}.csv"],
-                    "filename": f"{slug}.csv",
-                    "title": f"{segment.name}: audience ({segment.size} customers)",
-                }
-            ],
+        upload_audiences(
+            client,
             channel=channel,
             thread_ts=reply_ts,
+            source_name=name,
+            files={f"{slug}.csv": files[f"{slug}.csv"]},
         )
 
 

@@ -24,7 +24,7 @@ from bot.followups import (
 )
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
-from bot.slack_files import SlackFile, _safe_stem, check_size, upload_answer
+from bot.slack_files import SlackFile, check_size, upload_answer, upload_audiences
 from bot.tasks import _api_error, _download, _needed, _post, _Stages, job_options, segment
 from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.export import audience_files
@@ -78,7 +78,9 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
             with stages.stage("post"):
                 _post(client, guard, channel, thread_ts, _audience_text(name, asked, files))
             with stages.stage("upload"):
-                _upload_audiences(client, channel, thread_ts, name, files)
+                upload_audiences(
+                    client, channel=channel, thread_ts=thread_ts, source_name=name, files=files
+                )
         else:
             state = state_of(result, after.source, order_log=after.order_log or None)
             with stages.stage("post"):
@@ -138,19 +140,4 @@ def _audience_text(name: str, asked: str, files: dict[str, bytes]) -> str:
     return (
         f":busts_in_silhouette: {asked}: {len(files)} CSV files from {escape(name)}, "
         "one per segment, ready to import into Mailchimp, Klaviyo or HubSpot."
-    )
-
-
-def _upload_audiences(
-    client: WebClient, channel: str, thread_ts: str | None, name: str, files: dict[str, bytes]
-) -> None:
-    # The same file-name stem as the labelled CSV.
-    stem = _safe_stem(name)
-    client.files_upload_v2(
-        file_uploads=[
-            {"content": body, "filename": f"{stem}-{slug}", "title": f"{stem}: {slug[:-4]}"}
-            for slug, body in files.items()
-        ],
-        channel=channel,
-        thread_ts=thread_ts,
     )

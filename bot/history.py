@@ -186,7 +186,7 @@ def add_movement(reply: Reply, movement: Movement | None, note: str | None) -> R
 
 def movement_file(source_name: str, movement: Movement) -> dict[str, Any]:
     """The movement picture as one entry of a ``files_upload_v2`` call."""
-    from bot.slack_files import _safe_stem as safe_stem
+    from bot.slack_files import safe_stem
     from segmentation.render import render_movement
 
     stem = safe_stem(source_name)

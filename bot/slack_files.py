@@ -35,7 +35,9 @@ __all__ = [
     "build_retry_handlers",
     "check_size",
     "download_file",
+    "safe_stem",
     "upload_answer",
+    "upload_audiences",
 ]
 
 logger = logging.getLogger(__name__)
@@ -196,7 +198,7 @@ def upload_answer(
 ) -> None:
     """Upload the scatter PNG and the labelled CSV into the answer's thread, in one call
     (``extra``: more files for the same call, such as the movement picture)."""
-    stem = _safe_stem(source_name)
+    stem = safe_stem(source_name)
     client.files_upload_v2(
         file_uploads=[
             {"content": png, "filename": f"{stem}-segments.png", "title": f"{stem}: segments"},
@@ -206,6 +208,27 @@ def upload_answer(
                 "title": f"{stem}: rows with their segment",
             },
             *(extra or []),
+        ],
+        channel=channel,
+        thread_ts=thread_ts,
+    )
+
+
+def upload_audiences(
+    client: WebClient,
+    *,
+    channel: str,
+    thread_ts: str | None,
+    source_name: str,
+    files: dict[str, bytes],
+) -> None:
+    """Upload audience files (``{"<segment-slug>.csv": bytes}``) into a thread, in one call,
+    named after the user's file like the labelled CSV."""
+    stem = safe_stem(source_name)
+    client.files_upload_v2(
+        file_uploads=[
+            {"content": body, "filename": f"{stem}-{slug}", "title": f"{stem}: {slug[:-4]}"}
+            for slug, body in files.items()
         ],
         channel=channel,
         thread_ts=thread_ts,
@@ -274,7 +297,8 @@ def _megabytes(n: int) -> str:
     return f"{value:.0f} MB" if value >= 10 else f"{value:.1f} MB"
 
 
-def _safe_stem(name: str) -> str:
+def safe_stem(name: str) -> str:
+    """A file-name stem from the user's file name, safe to name uploads with."""
     stem = PurePosixPath(name).stem or "segments"
     stem = re.sub(r"[^\w.\- ]+", "_", stem).strip() or "segments"
     return stem[:80]
