@@ -179,17 +179,16 @@ def _again(
         data, name, options, seconds=settings.job_timeout_s, redact_key=settings.redact_key
     )
     channel, reply_ts = job["channel"], job["reply_ts"]
-    if guard.before_post() is None:
-        reply = render_answer(result, requested_by=job.get("user"))
-        lead = _matched_text(asked)
-        blocks = ([_section(lead)] if lead else []) + reply.blocks
-        posted = client.chat_postMessage(
-            channel=channel,
-            thread_ts=reply_ts,
-            text=f"{lead}\n{reply.text}" if lead else reply.text,
-            blocks=blocks,
-        )
-        guard.posted(str(posted["ts"]))
+    reply = render_answer(result, requested_by=job.get("user"))
+    lead = _matched_text(asked)
+    tasks.post_once(
+        client,
+        guard,
+        channel=channel,
+        thread_ts=reply_ts,
+        text=f"{lead}\n{reply.text}" if lead else reply.text,
+        blocks=([_section(lead)] if lead else []) + reply.blocks,
+    )
     upload_answer(client, channel=channel, thread_ts=reply_ts, source_name=name, png=png, csv=csv)
     remember_answer(settings, channel, reply_ts, file_id, name, options, result)
 
@@ -215,12 +214,10 @@ def _about(
     if segment is None:  # the file changed since: fall back to the same position
         segment = result.segments[min(asked.segment or 0, len(result.segments) - 1)]
     channel, reply_ts = job["channel"], job["reply_ts"]
-    if guard.before_post() is None:
-        text = segment_detail_text(result, segment.id)
-        posted = client.chat_postMessage(
-            channel=channel, thread_ts=reply_ts, text=text, blocks=[_section(text)]
-        )
-        guard.posted(str(posted["ts"]))
+    text = segment_detail_text(result, segment.id)
+    tasks.post_once(
+        client, guard, channel=channel, thread_ts=reply_ts, text=text, blocks=[_section(text)]
+    )
     if _has_contacts(result):
         files = audience_files(result, redact_key=settings.redact_key)
         slug = segment_slugs([s.name for s in result.segments])[

@@ -25,7 +25,16 @@ from bot.followups import (
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
 from bot.slack_files import SlackFile, check_size, upload_answer, upload_audiences
-from bot.tasks import _api_error, _download, _needed, _post, _Stages, job_options, segment
+from bot.tasks import (
+    _api_error,
+    _download,
+    _needed,
+    _post,
+    _Stages,
+    job_options,
+    post_once,
+    segment,
+)
 from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.export import audience_files
 
@@ -118,22 +127,18 @@ def _post_new_answer(
     asked: str,
 ) -> str:
     """Post the new answer once, with the line saying what changed and who asked."""
-    earlier = guard.before_post()
-    if earlier is not None:
-        return earlier
     reply = render_answer(result, followup=state)
     line = {"type": "context", "elements": [{"type": "mrkdwn", "text": f":repeat: {asked}"}]}
     # Right under the headline, where the reader looks first.
     blocks = [*reply.blocks[:2], line, *reply.blocks[2:]]
-    posted = client.chat_postMessage(
+    return post_once(
+        client,
+        guard,
         channel=channel,
         thread_ts=thread_ts,
         text=f"{asked}. {reply.text}",
         blocks=blocks,
     )
-    ts = str(posted["ts"])
-    guard.posted(ts)
-    return ts
 
 
 def _audience_text(name: str, asked: str, files: dict[str, bytes]) -> str:

@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from bot.slack_files import SlackFile, check_size
 from segmentation.errors import SegmentationError
 
-__all__ = ["start_command", "accept_file", "command_key", "file_key"]
+__all__ = ["start_command", "accept_file", "command_key", "file_key", "post_text", "tell_place"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def accept_file(
         logger.warning("files.info failed for %s in %s: %s", file_id, channel, code)
         if file_obj is not None and SlackFile.from_api(file_obj).is_data:
             needed = error.response.get("needed") if error.response is not None else None
-            _post(client, channel, thread_ts, slack_problem_text(code, needed))
+            post_text(client, channel, thread_ts, slack_problem_text(code, needed))
         return
     if not file.is_data or (bot_user_id is not None and file.user == bot_user_id):
         return
@@ -123,12 +123,12 @@ def accept_file(
     try:
         check_size(file, runtime.settings.max_file_bytes)
     except SegmentationError as problem:
-        _post(client, channel, thread_ts, problem_text(str(problem)))
+        post_text(client, channel, thread_ts, problem_text(str(problem)))
         runtime.queue.finish(key)
         return
     runtime.queue.enqueue(key)
     if place:
-        _tell_place(client, channel, thread_ts, user, place)
+        tell_place(client, channel, thread_ts, user, place)
 
 
 def _refuse_once(
@@ -142,10 +142,10 @@ def _refuse_once(
     # Nothing was recorded in the store, so the other event of this upload would say it again;
     # this process's own memory keeps it to one sentence per file.
     if runtime.answered.claim(key):
-        _post(client, channel, thread_ts, problem_text(sentence))
+        post_text(client, channel, thread_ts, problem_text(sentence))
 
 
-def _tell_place(
+def tell_place(
     client: WebClient, channel: str, thread_ts: str | None, user: str | None, place: int
 ) -> None:
     # Only the person who shared the file needs to know; everyone else sees the answer.
@@ -160,7 +160,8 @@ def _tell_place(
         logger.warning("Could not tell the place in line in %s: %s", channel, error)
 
 
-def _post(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:
+def post_text(client: WebClient, channel: str, thread_ts: str | None, text: str) -> None:
+    """Post a short note from the listener; a failure is logged, there is nowhere else to say it."""
     try:
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except (SlackClientError, OSError) as error:

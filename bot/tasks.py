@@ -63,6 +63,7 @@ __all__ = [
     "job_options",
     "prepare_worker",
     "run_limited",
+    "post_once",
 ]
 
 logger = logging.getLogger(__name__)
@@ -423,23 +424,30 @@ def _post_answer(
 
     ``broadcast`` shows a reply in a thread in the channel too (Slack's reply_broadcast).
     """
-    earlier = guard.before_post()
-    if earlier is not None:
-        logger.info("The answer in %s was posted before (%s); adding the files", channel, earlier)
-        return earlier
     reply = render_answer(result, requested_by=user, followup=followup)
     if memory is not None:
         from bot.history import add_movement
 
         reply = add_movement(reply, memory.movement, memory.note)
-    posted = client.chat_postMessage(
+    return post_once(
+        client,
+        guard,
         channel=channel,
         thread_ts=thread_ts,
         reply_broadcast=True if broadcast and thread_ts else None,
         text=reply.text,
         blocks=reply.blocks,
     )
-    ts = str(posted["ts"])
+
+
+def post_once(client: WebClient, guard: AnswerGuard, **message: Any) -> str:
+    """``chat.postMessage`` unless this job's answer was posted already (by an earlier attempt
+    of the same job); the ts of the answer either way."""
+    earlier = guard.before_post()
+    if earlier is not None:
+        logger.info("The answer in %s was posted before (%s)", message.get("channel"), earlier)
+        return earlier
+    ts = str(client.chat_postMessage(**message)["ts"])
     guard.posted(ts)
     return ts
 
@@ -448,10 +456,7 @@ def _post(
     client: WebClient, guard: AnswerGuard, channel: str, thread_ts: str | None, text: str
 ) -> None:
     try:
-        if guard.before_post() is not None:
-            return
-        posted = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
-        guard.posted(str(posted["ts"]))
+        post_once(client, guard, channel=channel, thread_ts=thread_ts, text=text)
     except (SlackClientError, OSError) as error:
         # Nowhere left to tell the person; the log is the record.
         logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)

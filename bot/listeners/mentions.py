@@ -9,22 +9,19 @@ same request ``/segment history`` and ``/segment compare`` produce and run as a 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from bot.asking import clean_text, parse
+from bot.intake import post_text, tell_place
 from bot.queue import QueueFull, QueueUnavailable
-from bot.replies import problem_text, queue_text
+from bot.replies import problem_text
 from bot.requests import BadCommand, parse_command
 from bot.runtime import Runtime
 
 __all__ = ["register", "handle_mention", "handle_direct_message", "message_key", "is_for_us"]
-
-logger = logging.getLogger(__name__)
 
 # Message subtypes a person writes; everything else (edits, deletions, joins, bots) is not a
 # request. ``file_share`` goes to the file listener.
@@ -108,26 +105,7 @@ def accept_message(
         place = runtime.queue.accept(key, job)
     except (QueueFull, QueueUnavailable) as refused:
         if runtime.answered.claim(key):
-            _post(client, channel, reply_ts, problem_text(str(refused)))
+            post_text(client, channel, reply_ts, problem_text(str(refused)))
         return
     if place:
-        _tell_place(client, channel, reply_ts, user, place)
-
-
-def _tell_place(
-    client: WebClient, channel: str, thread_ts: str, user: str | None, place: int
-) -> None:
-    try:
-        if user:
-            client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, text=queue_text(place)
-            )
-    except SlackClientError as error:
-        logger.warning("Could not tell the place in line in %s: %s", channel, error)
-
-
-def _post(client: WebClient, channel: str, thread_ts: str, text: str) -> None:
-    try:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
-    except (SlackClientError, OSError) as error:
-        logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
+        tell_place(client, channel, reply_ts, user, place)
