@@ -511,11 +511,7 @@ def _group(
         provisional[one_time] = 0
         fixed_names = {0: "One-time buyers"}
 
-    # Number segments by size, largest first, as everywhere else.
-    sizes = np.bincount(provisional)
-    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
-    remap = np.empty(len(sizes), dtype=np.int64)
-    remap[order] = np.arange(len(sizes))
+    remap = _by_size(provisional)
     labels = remap[provisional]
     one_time_groups = {int(remap[i]): name for i, name in fixed_names.items()}
 
@@ -598,12 +594,8 @@ def _split_hidden_groups(
         labels, naming = trial, renamed
     if not split:
         return grouping
-    # Number segments by size, largest first, as everywhere else.
-    sizes = np.bincount(labels)
-    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
-    remap = np.empty(len(sizes), dtype=np.int64)
-    remap[order] = np.arange(len(sizes))
-    total = len(sizes)
+    remap = _by_size(labels)
+    total = len(remap)
     note = (
         f"{grouping.k_selection.note} Then {_count(len(split), 'segment')} that mixed customers "
         f"of different kinds ({', '.join(dict.fromkeys(split))}) "
@@ -615,6 +607,16 @@ def _split_hidden_groups(
     # The one-time buyers' segments never split: every new segment is among repeat buyers.
     repeat_k = None if grouping.repeat_k is None else grouping.repeat_k + len(split)
     return _Grouping(remap[labels], selection, one_time, repeat_k)
+
+
+def _by_size(labels: np.ndarray) -> np.ndarray:
+    """New segment numbers by size, largest first (ties by old number), as everywhere else:
+    ``remap[old]`` is the new number of segment ``old``."""
+    sizes = np.bincount(labels)
+    order = sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
+    remap = np.empty(len(sizes), dtype=np.int64)
+    remap[order] = np.arange(len(sizes))
+    return remap
 
 
 def _sharper_part(
@@ -681,10 +683,7 @@ def _rename_within_k(
         labels, changed = trial, True
     if not changed:
         return grouping
-    sizes = np.bincount(labels)
-    order = sorted(range(len(sizes)), key=lambda j: (-sizes[j], j))
-    remap = np.empty(len(sizes), dtype=np.int64)
-    remap[order] = np.arange(len(sizes))
+    remap = _by_size(labels)
     one_time = {int(remap[j]): name for j, name in fixed.items()}
     note = (
         f"{grouping.k_selection.note} A segment that no single name fitted was split and the "
