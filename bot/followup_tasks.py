@@ -33,6 +33,7 @@ from bot.tasks import (
     _Stages,
     job_options,
     post_once,
+    run_limited,
     segment,
 )
 from segmentation import SegmentationError, SegmentationResult, demo_csv
@@ -71,17 +72,12 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
                 check_size(file, settings.max_file_bytes)
                 source, name, what = _download(settings, client, file), file.name, file.name
         options = job_options(settings, **followup_options(op, before, after))
-        with stages.stage("segment"):
-            result, png, csv = segment(
-                source,
-                name,
-                options,
-                seconds=settings.job_timeout_s,
-                redact_key=settings.redact_key,
-            )
         change = change_text(before, after, op)
         asked = f"{change}, asked by <@{user}>" if user else change
         if op == ACTION_AUDIENCE:
+            # Only the audience files: no picture or labelled CSV to make.
+            with stages.stage("segment"):
+                result = run_limited(source, name, options, seconds=settings.job_timeout_s)
             with stages.stage("export"):
                 files = audience_files(result, redact_key=settings.redact_key)
             with stages.stage("post"):
@@ -91,6 +87,14 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
                     client, channel=channel, thread_ts=thread_ts, source_name=name, files=files
                 )
         else:
+            with stages.stage("segment"):
+                result, png, csv = segment(
+                    source,
+                    name,
+                    options,
+                    seconds=settings.job_timeout_s,
+                    redact_key=settings.redact_key,
+                )
             state = state_of(result, after.source, order_log=after.order_log or None)
             with stages.stage("post"):
                 ts = _post_new_answer(client, guard, channel, thread_ts, result, state, asked)
