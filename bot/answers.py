@@ -34,8 +34,8 @@ from segmentation import (
 )
 from segmentation.describe import profile_sentence
 from segmentation.export import (
-    _find_contacts,  # which column the audience files lead with
     audience_files,
+    customer_key_column,
     segment_slugs,
 )
 from segmentation.features import personal_columns, plan_columns
@@ -344,7 +344,7 @@ def _has_contacts(result: SegmentationResult) -> bool:
     # Contacts or a customer key to import into a mailing tool; a file without any gets no
     # audience file (its rows would be numbered only, which no tool can use).
     table = result.table.drop(columns=["segment", "segment_name"], errors="ignore")
-    return bool(personal_columns(table)) or _find_contacts(result).key is not None
+    return bool(personal_columns(table)) or customer_key_column(result) is not None
 
 
 def _section(text: str) -> dict[str, Any]:
