@@ -29,13 +29,13 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import generate_customers
-from segmentation.clustering import fit_segments, refit_labels
-from segmentation.export import export_csv
-from segmentation.loading import load_table
+from segmentation.model.clustering import fit_segments, refit_labels
+from segmentation.model.stability import segment_stability
+from segmentation.output.export import export_csv
+from segmentation.output.render import render_scatter
 from segmentation.pipeline import run
-from segmentation.render import render_scatter
+from segmentation.read.table import load_table
 from segmentation.result import Limits, Options
-from segmentation.stability import segment_stability
 
 FEATURES = ["Annual Income (k$)", "Spending Score (1-100)"]
 

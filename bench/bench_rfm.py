@@ -27,12 +27,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation.export import export_csv
-from segmentation.loading import load_table
-from segmentation.orders import OrderColumns, build_customer_table, detect_order_log
-from segmentation.render import render_scatter
+from segmentation.model.rfm.segments import segment_orders
+from segmentation.output.export import export_csv
+from segmentation.output.render import render_scatter
+from segmentation.read.orders import OrderColumns, build_customer_table, detect_order_log
+from segmentation.read.table import load_table
 from segmentation.result import Limits, Options
-from segmentation.rfm import segment_orders
 
 CDNOW = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cdnow_orders.csv"
 BASELINE_ROWS = 200_000

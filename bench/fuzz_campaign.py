@@ -33,8 +33,8 @@ _QUIET = (DeprecationWarning, PendingDeprecationWarning, ResourceWarning)
 
 def one_input(seed: str, steps: list[tuple[str, int]], option_number: int) -> str:
     """Runs in the child: ``"result"`` or the sentence's kind; failures raise."""
-    from segmentation.export import export_csv
-    from segmentation.render import render_scatter
+    from segmentation.output.export import export_csv
+    from segmentation.output.render import render_scatter
 
     data, filename = mutate(seed, steps)
     with warnings.catch_warnings(record=True) as caught:

@@ -32,13 +32,13 @@ from segmentation import (
     demo_csv,
     load_table,
 )
-from segmentation.describe import profile_sentence
-from segmentation.export import (
+from segmentation.explain.describe import profile_sentence
+from segmentation.model.features import personal_columns, plan_columns
+from segmentation.output.export import (
     audience_files,
     customer_key_column,
     segment_slugs,
 )
-from segmentation.features import personal_columns, plan_columns
 
 __all__ = ["run_ask", "remember_answer", "segment_detail_text", "help_text"]
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from segmentation.errors import SegmentationError
-from segmentation.keystore import default_data_dir, pseudonym_key
+from segmentation.output.keystore import default_data_dir, pseudonym_key
 
 __all__ = ["ConfigError", "Settings", "DEFAULT_API_URL", "default_data_dir"]
 

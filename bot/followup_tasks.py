@@ -37,7 +37,7 @@ from bot.tasks import (
     segment,
 )
 from segmentation import SegmentationError, SegmentationResult, demo_csv
-from segmentation.export import audience_files
+from segmentation.output.export import audience_files
 
 __all__ = ["run_followup", "followup_options"]
 

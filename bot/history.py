@@ -24,7 +24,7 @@ from bot.queue import AnswerGuard, Job
 from bot.replies import Reply, escape
 from bot.store import History, StoreUnavailable
 from segmentation import SegmentationError, SegmentationResult
-from segmentation.compare import Movement, RunSnapshot, carry_colours, compare, snapshot
+from segmentation.model.compare import Movement, RunSnapshot, carry_colours, compare, snapshot
 
 __all__ = [
     "Remembered",
@@ -187,7 +187,7 @@ def add_movement(reply: Reply, movement: Movement | None, note: str | None) -> R
 def movement_file(source_name: str, movement: Movement) -> dict[str, Any]:
     """The movement picture as one entry of a ``files_upload_v2`` call."""
     from bot.slack_files import safe_stem
-    from segmentation.render import render_movement
+    from segmentation.output.render import render_movement
 
     stem = safe_stem(source_name)
     return {

@@ -77,7 +77,7 @@ def render_answer(
         blocks.append(_context(f"Asked for by <@{requested_by}>"))
     blocks.append({"type": "divider"})
 
-    from segmentation.stability import stability_words  # worker side only: the core is loaded
+    from segmentation.model.stability import stability_words  # worker side only: the core is loaded
 
     shown = result.segments[:_MAX_SEGMENT_BLOCKS]
     for segment in shown:

@@ -24,11 +24,11 @@ from segmentation.errors import (
 
 if TYPE_CHECKING:
     from segmentation.demo import demo_csv, demo_table, generate_customers
-    from segmentation.export import export_csv
-    from segmentation.loading import load_table
+    from segmentation.explain.report import format_report
+    from segmentation.output.export import export_csv
+    from segmentation.output.render import render_scatter
     from segmentation.pipeline import run
-    from segmentation.render import render_scatter
-    from segmentation.report import format_report
+    from segmentation.read.table import load_table
     from segmentation.result import KSelection, Limits, Options, Segment, SegmentationResult
 
 __all__ = [
@@ -62,11 +62,11 @@ _LAZY = {
     "demo_csv": "segmentation.demo",
     "demo_table": "segmentation.demo",
     "generate_customers": "segmentation.demo",
-    "export_csv": "segmentation.export",
-    "load_table": "segmentation.loading",
+    "export_csv": "segmentation.output.export",
+    "load_table": "segmentation.read.table",
     "run": "segmentation.pipeline",
-    "render_scatter": "segmentation.render",
-    "format_report": "segmentation.report",
+    "render_scatter": "segmentation.output.render",
+    "format_report": "segmentation.explain.report",
     "KSelection": "segmentation.result",
     "Limits": "segmentation.result",
     "Options": "segmentation.result",

@@ -9,9 +9,9 @@ from threadpoolctl import threadpool_limits
 
 def _warm_up() -> None:
     from segmentation.demo import demo_csv
-    from segmentation.export import export_csv
+    from segmentation.output.export import export_csv
+    from segmentation.output.render import render_scatter
     from segmentation.pipeline import run
-    from segmentation.render import render_scatter
 
     # One thread, as every fit in the core: no OpenMP pool is started in the fork server, so
     # its children do not inherit one (GNU OpenMP is not safe across fork once its pool runs).

@@ -27,7 +27,7 @@ from segmentation.errors import InvalidOption, SegmentationError
 from segmentation.result import Limits, Options
 
 if TYPE_CHECKING:
-    from segmentation.compare import Movement
+    from segmentation.model.compare import Movement
     from segmentation.result import SegmentationResult
 
 __all__ = ["main"]
@@ -147,8 +147,8 @@ def _run_captured(args: argparse.Namespace) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from segmentation.demo import DEMO_FILENAME, demo_csv
+    from segmentation.explain.report import format_report
     from segmentation.pipeline import run
-    from segmentation.report import format_report
 
     if args.max_mb <= 0 or args.max_rows <= 0 or args.max_columns <= 0:
         raise InvalidOption("--max-mb, --max-rows and --max-columns must be positive numbers.")
@@ -181,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
 
     written = _write_outputs(result, Path(args.out), redact=args.redact) if args.out else []
     if movement is not None and args.out:
-        from segmentation.render import render_movement
+        from segmentation.output.render import render_movement
 
         picture = Path(args.out) / "movement.png"
         picture.write_bytes(render_movement(movement))
@@ -207,7 +207,7 @@ def _compare(
     their colours."""
     from datetime import datetime
 
-    from segmentation.compare import carry_colours, compare, snapshot
+    from segmentation.model.compare import carry_colours, compare, snapshot
     from segmentation.pipeline import run
 
     if not old.is_file():
@@ -224,9 +224,9 @@ def _compare(
 
 
 def _write_outputs(result: SegmentationResult, out: Path, *, redact: bool = False) -> list[Path]:
-    from segmentation.export import audience_files, export_csv
-    from segmentation.render import render_scatter
-    from segmentation.report import format_report
+    from segmentation.explain.report import format_report
+    from segmentation.output.export import audience_files, export_csv
+    from segmentation.output.render import render_scatter
 
     key = _redaction_key() if redact else None
     audiences = out / "audiences"
@@ -250,7 +250,7 @@ def _write_outputs(result: SegmentationResult, out: Path, *, redact: bool = Fals
 
 
 def _redaction_key() -> bytes:
-    from segmentation.keystore import pseudonym_key
+    from segmentation.output.keystore import pseudonym_key
 
     return pseudonym_key(os.environ.get("SEGBOT_SECRET"), os.environ.get("SEGBOT_DATA_DIR"))
 

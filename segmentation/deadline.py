@@ -52,9 +52,9 @@ _PRELOAD = [
     "sklearn.metrics",
     "pyarrow",
     "segmentation.pipeline",
-    "segmentation.render",
-    "segmentation.export",
-    "segmentation.report",
+    "segmentation.output.render",
+    "segmentation.output.export",
+    "segmentation.explain.report",
     "segmentation._preload",  # runs one small job there: first-use caches filled once
 ]
 _lock = threading.Lock()

@@ -10,15 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from segmentation.clustering import (
-    CLEAR_SILHOUETTE,
-    WEAK_SILHOUETTE,
-    Fit,
-    fit_segments,
-    is_weak,
-    refit_labels,
-)
-from segmentation.describe import (
+from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
+from segmentation.explain.describe import (
     describe_segment,
     level_of,
     name_segments,
@@ -28,14 +21,21 @@ from segmentation.describe import (
     segment_color,
     spend_column,
 )
-from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
-from segmentation.features import ColumnPlan, plan_columns
-from segmentation.loading import MAX_MAGNITUDE, load_table
-from segmentation.orders import detect_order_log, find_order_columns
+from segmentation.explain.voice import column_words, confidence_line, customers_priority
+from segmentation.model.clustering import (
+    CLEAR_SILHOUETTE,
+    WEAK_SILHOUETTE,
+    Fit,
+    fit_segments,
+    is_weak,
+    refit_labels,
+)
+from segmentation.model.features import ColumnPlan, plan_columns
+from segmentation.model.rfm.segments import segment_orders
+from segmentation.model.stability import segment_stability, stability_warning
+from segmentation.read.orders import detect_order_log, find_order_columns
+from segmentation.read.table import MAX_MAGNITUDE, load_table
 from segmentation.result import Options, Segment, SegmentationResult
-from segmentation.rfm import segment_orders
-from segmentation.stability import segment_stability, stability_warning
-from segmentation.voice import column_words, confidence_line, customers_priority
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")

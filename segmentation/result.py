@@ -84,7 +84,7 @@ class Segment:
     ``color`` is a hex colour, stable per ``id``, used by the plot; ``marker`` is the Slack
     emoji name (without colons) closest to that colour, so the bot's text matches the picture.
     ``stability`` (0 to 1) is how often bootstrap refits find the segment again (mean Jaccard,
-    see :mod:`segmentation.stability`); None when it was not measured.
+    see :mod:`segmentation.model.stability`); None when it was not measured.
     Segments are numbered by size, largest first.
     """
 
@@ -118,7 +118,7 @@ class SegmentationResult:
     ``plot_note`` says in words what the picture shows (which axes and why).
     ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).
     ``priority`` says which segment to act on first and why; ``confidence`` is the closing line
-    on how sure the segments are, in plain words (both from :mod:`segmentation.voice`).
+    on how sure the segments are, in plain words (both from :mod:`segmentation.explain.voice`).
     """
 
     source_name: str

@@ -18,9 +18,14 @@ import pytest
 from matplotlib.text import Text
 
 from segmentation import export_csv, format_report, generate_customers, run
-from segmentation.export import audience_files, neutralise_formulas, pseudonymise, segment_slugs
-from segmentation.keystore import KEY_FILE, KeyUnavailable, pseudonym_key
-from segmentation.render import build_figure
+from segmentation.output.export import (
+    audience_files,
+    neutralise_formulas,
+    pseudonymise,
+    segment_slugs,
+)
+from segmentation.output.keystore import KEY_FILE, KeyUnavailable, pseudonym_key
+from segmentation.output.render import build_figure
 from segmentation.result import SegmentationResult
 from tests.support import shared_file
 

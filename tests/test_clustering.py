@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from segmentation.clustering import find_elbow, fit_segments
 from segmentation.errors import InvalidOption, TooFewRows
+from segmentation.model.clustering import find_elbow, fit_segments
 
 
 def blobs(centres: list[tuple[float, float]], per: int, seed: int = 0) -> np.ndarray:

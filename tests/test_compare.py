@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from segmentation.cli import main
-from segmentation.compare import GONE, NEW, RunSnapshot, carry_colours, compare, snapshot
 from segmentation.demo import demo_csv
 from segmentation.errors import InvalidOption
+from segmentation.model.compare import GONE, NEW, RunSnapshot, carry_colours, compare, snapshot
+from segmentation.output.render import render_movement
 from segmentation.pipeline import run
-from segmentation.render import render_movement
 from segmentation.result import Options
 
 CENTRES = {"a": (20.0, 20.0), "b": (80.0, 20.0), "c": (50.0, 85.0)}
@@ -170,7 +170,7 @@ def test_a_name_left_on_both_sides_continues() -> None:
 
 
 def test_the_movement_picture_shows_every_flow_in_its_cell() -> None:
-    from segmentation.render import build_movement_figure
+    from segmentation.output.render import build_movement_figure
 
     before = _blobs({"a": list(range(0, 120)), "b": list(range(120, 220))}, 1)
     after = _blobs({"a": list(range(40, 120)), "b": list(range(0, 40)) + list(range(120, 250))}, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from segmentation.features import is_personal_header, plan_columns
+from segmentation.model.features import is_personal_header, plan_columns
 
 
 def test_mall_like_table() -> None:

@@ -150,7 +150,7 @@ def test_a_column_that_is_mostly_unusable_is_set_aside_when_chosen_by_itself() -
 
 def test_a_header_with_a_stray_control_byte_draws_without_a_warning() -> None:
     # Found by bench/fuzz_campaign.py: matplotlib warned "Glyph 6 missing from font(s)".
-    from segmentation.render import render_scatter
+    from segmentation.output.render import render_scatter
 
     rng = np.random.default_rng(1)
     lines = ["customer,inc\x06ome,spend"] + [
@@ -171,7 +171,7 @@ def test_values_equal_after_scaling_count_as_one_point() -> None:
 
 def test_a_header_thousands_of_characters_long_still_draws() -> None:
     # Found by the fuzz campaign: the plot collapsed to nothing ("axes sizes collapsed to zero").
-    from segmentation.render import build_figure, render_scatter
+    from segmentation.output.render import build_figure, render_scatter
 
     rng = np.random.default_rng(2)
     long_name = "spend " + "x" * 5_000

@@ -17,10 +17,11 @@ from matplotlib.text import Text
 
 from segmentation import run
 from segmentation.errors import NoUsableColumns, SegmentationError
-from segmentation.export import export_csv
-from segmentation.features import is_personal_header
-from segmentation.loading import load_table
-from segmentation.orders import (
+from segmentation.explain.report import format_report
+from segmentation.model.features import is_personal_header
+from segmentation.output.export import export_csv
+from segmentation.output.render import build_figure
+from segmentation.read.orders import (
     CustomerTable,
     OrderColumns,
     build_customer_table,
@@ -29,8 +30,7 @@ from segmentation.orders import (
     format_money,
     parse_dates,
 )
-from segmentation.render import build_figure
-from segmentation.report import format_report
+from segmentation.read.table import load_table
 from segmentation.result import SegmentationResult
 from tests.support import SHARED_DATA
 

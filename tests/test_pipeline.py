@@ -20,7 +20,7 @@ from segmentation import (
     generate_customers,
     run,
 )
-from segmentation.render import build_figure
+from segmentation.output.render import build_figure
 from tests.support import shared_file
 
 MALL_NAMES = {

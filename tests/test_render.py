@@ -6,7 +6,7 @@ import matplotlib.colors as mcolors
 import numpy as np
 
 from segmentation import generate_customers, render_scatter, run
-from segmentation.render import MAX_PLOTTED_POINTS, build_figure
+from segmentation.output.render import MAX_PLOTTED_POINTS, build_figure
 
 
 def test_png_with_labelled_axes_legend_and_centres() -> None:

@@ -14,13 +14,13 @@ from matplotlib.text import Text
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.errors import SegmentationError, UnknownColumn
-from segmentation.orders import OrderColumns, detect_order_log, find_order_columns
+from segmentation.explain.report import format_report
+from segmentation.model.rfm.names import NAMES, customer_habits, name_fits
+from segmentation.model.rfm.segments import segment_orders
+from segmentation.output.render import build_figure, render_scatter
 from segmentation.pipeline import run
-from segmentation.render import build_figure, render_scatter
-from segmentation.report import format_report
+from segmentation.read.orders import OrderColumns, detect_order_log, find_order_columns
 from segmentation.result import Options, SegmentationResult
-from segmentation.rfm import segment_orders
-from segmentation.rfm_names import NAMES, customer_habits, name_fits
 from segmentation.samples import (
     GROUPS,
     SCENARIOS,

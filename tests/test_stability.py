@@ -11,8 +11,8 @@ import pytest
 
 from bot.replies import render_answer
 from segmentation import Options, format_report, run
-from segmentation.clustering import refit_labels
-from segmentation.stability import segment_stability, stability_warning, stability_words
+from segmentation.model.clustering import refit_labels
+from segmentation.model.stability import segment_stability, stability_warning, stability_words
 from tests.support import shared_file
 
 

@@ -25,17 +25,17 @@ import pytest
 from bot.replies import render_answer
 from segmentation import demo_csv, run
 from segmentation.demo import DEMO_FILENAME
-from segmentation.orders.money import format_money
-from segmentation.report import format_report
-from segmentation.result import Segment, SegmentationResult
-from segmentation.rfm_names import NAMES
-from segmentation.samples import SCENARIOS, planted_order_log, with_currency_column
-from segmentation.voice import (
+from segmentation.explain.report import format_report
+from segmentation.explain.voice import (
     column_phrase,
     customers_priority,
     duration_words,
     orders_priority,
 )
+from segmentation.model.rfm.names import NAMES
+from segmentation.read.orders.money import format_money
+from segmentation.result import Segment, SegmentationResult
+from segmentation.samples import SCENARIOS, planted_order_log, with_currency_column
 from tests.support import shared_file
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

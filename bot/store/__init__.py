@@ -111,7 +111,7 @@ class History:
     @classmethod
     def from_settings(cls, settings: Settings) -> History:
         """The history the settings name, with their secret and retention."""
-        from segmentation.keystore import pseudonym_key
+        from segmentation.output.keystore import pseudonym_key
 
         if settings.database_url is None:
             Path(settings.data_dir).mkdir(parents=True, exist_ok=True)

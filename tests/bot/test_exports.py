@@ -17,8 +17,8 @@ import pytest
 from bot.config import ConfigError, Settings
 from bot.logs import configure_logging
 from segmentation import generate_customers
-from segmentation.export import pseudonymise
-from segmentation.keystore import KEY_FILE
+from segmentation.output.export import pseudonymise
+from segmentation.output.keystore import KEY_FILE
 from tests.bot.harness import REPO_ROOT, HttpBot
 from tests.bot.slack_server import FakeSlack, message_text
 

@@ -18,7 +18,7 @@ from bot.followups import (
     COLUMNS_BLOCK,
 )
 from segmentation import demo_csv, run
-from segmentation.export import audience_files
+from segmentation.output.export import audience_files
 from tests.bot.harness import HttpBot, SocketBot
 from tests.bot.slack_server import FakeSlack, message_text, wait_until
 from tests.bot.test_exports import contacts_csv

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from segmentation.result import SegmentationResult
 
 if TYPE_CHECKING:
-    from segmentation.compare import Movement
+    from segmentation.model.compare import Movement
 
 __all__ = [
     "render_scatter",
@@ -166,7 +166,7 @@ def build_movement_figure(movement: Movement) -> Figure:
     """
     if not movement.keyed:
         return _size_bars(movement)
-    from segmentation.compare import GONE, NEW
+    from segmentation.model.compare import GONE, NEW
 
     before = list(movement.previous_names)
     after = list(movement.current_names)

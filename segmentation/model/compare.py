@@ -272,7 +272,7 @@ def snapshot(
     >>> snap.k, len(snap.members)
     (5, 200)
     """
-    from segmentation.export import customer_key_column
+    from segmentation.output.export import customer_key_column
 
     table = result.table
     labels = table["segment"]
@@ -442,7 +442,7 @@ def carry_colours(result: SegmentationResult, movement: Movement) -> Segmentatio
 
     The scatter, the movement picture and the bot's markers then agree with last time's.
     """
-    from segmentation.describe import PALETTE
+    from segmentation.explain.describe import PALETTE
 
     by_name = {c.current: c for c in movement.segments if c.current is not None}
     taken = {by_name[s.name].color for s in result.segments if by_name[s.name].previous is not None}

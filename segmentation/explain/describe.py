@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation.features import tokens
+from segmentation.explain.voice import centre_words
+from segmentation.model.features import tokens
 from segmentation.result import Level
-from segmentation.voice import centre_words
 
 __all__ = [
     "PALETTE",

@@ -33,7 +33,7 @@ def default_data_dir() -> Path:
 
 
 def pseudonym_key(secret: str | None, data_dir: str | os.PathLike[str] | None) -> bytes:
-    """The key for :func:`segmentation.export.pseudonymise`.
+    """The key for :func:`segmentation.output.export.pseudonymise`.
 
     ``secret`` (from ``SEGBOT_SECRET``) when given; otherwise the key kept in ``data_dir``
     (default :func:`default_data_dir`), created there with 32 random bytes the first time.

@@ -20,15 +20,15 @@ from pandas.api.types import (
 )
 
 from segmentation.errors import NoUsableColumns
-from segmentation.orders._common import (
+from segmentation.read.orders._common import (
     SAMPLE,
     columns_sentence,
     has_word,
     header_words,
     sample_values,
 )
-from segmentation.orders.dates import DATE_LIKE, parse_dates
-from segmentation.orders.money import CURRENCY_SYMBOLS, amount_values
+from segmentation.read.orders.dates import DATE_LIKE, parse_dates
+from segmentation.read.orders.money import CURRENCY_SYMBOLS, amount_values
 
 __all__ = ["OrderColumns", "detect_order_log", "find_order_columns", "holds_order_numbers"]
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from segmentation.orders.money import CURRENCY_SYMBOLS, format_money
+from segmentation.model.stability import STABLE, UNTRUSTED
+from segmentation.read.orders.money import CURRENCY_SYMBOLS, format_money
 from segmentation.result import Segment
-from segmentation.stability import STABLE, UNTRUSTED
 
 __all__ = [
     "SLIPPING",

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from segmentation.features import PersonalKind, personal_kind, tokens
+from segmentation.model.features import PersonalKind, personal_kind, tokens
 from segmentation.result import SegmentationResult
 
 __all__ = [

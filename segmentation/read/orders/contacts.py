@@ -1,7 +1,7 @@
 """Contact columns of an order log (e-mail, first, last and full name, phone), one value per
 customer, so that the per-customer table can be turned into audience files.
 
-Only headers that :func:`segmentation.features.is_personal_header` recognises are taken: the
+Only headers that :func:`segmentation.model.features.is_personal_header` recognises are taken: the
 exports find them again that way, to pseudonymise them on request (``--redact``) and to build
 audience files. They appear only in the exported table, never in texts, JSON or pictures.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
-from segmentation.features import is_personal_header, tokens
-from segmentation.orders._common import sample_values
-from segmentation.orders.detect import OrderColumns, holds_order_numbers
+from segmentation.model.features import is_personal_header, tokens
+from segmentation.read.orders._common import sample_values
+from segmentation.read.orders.detect import OrderColumns, holds_order_numbers
 
 __all__ = ["find_contact_columns", "key_kind", "latest_positions", "latest_per_customer"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from segmentation.model.stability import stability_words
 from segmentation.result import SegmentationResult
-from segmentation.stability import stability_words
 
 __all__ = ["format_report"]
 

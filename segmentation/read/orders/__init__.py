@@ -7,10 +7,10 @@ marketers already use. The work is split by stage: :mod:`.detect` recognises the
 
 from __future__ import annotations
 
-from segmentation.orders.customers import CustomerTable, build_customer_table
-from segmentation.orders.dates import parse_dates
-from segmentation.orders.detect import OrderColumns, detect_order_log, find_order_columns
-from segmentation.orders.money import format_money
+from segmentation.read.orders.customers import CustomerTable, build_customer_table
+from segmentation.read.orders.dates import parse_dates
+from segmentation.read.orders.detect import OrderColumns, detect_order_log, find_order_columns
+from segmentation.read.orders.money import format_money
 
 __all__ = [
     "OrderColumns",

@@ -16,15 +16,15 @@ import pandas as pd
 from pandas.api.types import is_bool_dtype, is_numeric_dtype
 
 from segmentation.errors import NoUsableColumns, TooFewRows, UnknownColumn
-from segmentation.orders._common import columns_sentence, header_words, join_words, plural
-from segmentation.orders.contacts import (
+from segmentation.read.orders._common import columns_sentence, header_words, join_words, plural
+from segmentation.read.orders.contacts import (
     find_contact_columns,
     latest_per_customer,
     latest_positions,
 )
-from segmentation.orders.dates import parse_dates
-from segmentation.orders.detect import OrderColumns
-from segmentation.orders.money import MAX_AMOUNT, amount_values, detect_currency, format_money
+from segmentation.read.orders.dates import parse_dates
+from segmentation.read.orders.detect import OrderColumns
+from segmentation.read.orders.money import MAX_AMOUNT, amount_values, detect_currency, format_money
 
 __all__ = ["CustomerTable", "build_customer_table"]
 

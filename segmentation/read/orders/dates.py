@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
-from segmentation.orders._common import sample_values
+from segmentation.read.orders._common import sample_values
 
 __all__ = ["parse_dates", "DATE_LIKE"]
 

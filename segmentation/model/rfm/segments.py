@@ -21,7 +21,10 @@ import pandas as pd
 from sklearn.metrics import pairwise_distances
 from threadpoolctl import threadpool_limits
 
-from segmentation.clustering import (
+from segmentation.errors import InvalidOption, UnknownColumn
+from segmentation.explain.describe import level_of, profile_segment, segment_color
+from segmentation.explain.voice import confidence_line, orders_priority
+from segmentation.model.clustering import (
     CLEAR_SILHOUETTE,
     K_RANGE,
     MIN_ROWS,
@@ -32,11 +35,7 @@ from segmentation.clustering import (
     refit_labels,
     silhouette_from_distances,
 )
-from segmentation.describe import level_of, profile_segment, segment_color
-from segmentation.errors import InvalidOption, UnknownColumn
-from segmentation.orders import CustomerTable, OrderColumns, build_customer_table, format_money
-from segmentation.result import KSelection, Level, Options, Segment, SegmentationResult
-from segmentation.rfm_names import (
+from segmentation.model.rfm.names import (
     NAMES,
     Habits,
     assign_names,
@@ -44,8 +43,9 @@ from segmentation.rfm_names import (
     fit_shares,
     name_fits,
 )
-from segmentation.stability import segment_stability, stability_warning
-from segmentation.voice import confidence_line, orders_priority
+from segmentation.model.stability import segment_stability, stability_warning
+from segmentation.read.orders import CustomerTable, OrderColumns, build_customer_table, format_money
+from segmentation.result import KSelection, Level, Options, Segment, SegmentationResult
 
 __all__ = ["segment_orders", "RFM_FEATURES", "ONE_TIME_MAJORITY"]
 
@@ -157,8 +157,8 @@ def segment_orders(
     df : DataFrame of shape (n_rows, n_columns)
         The order log, one row per order or order line.
     cols : OrderColumns
-        Its columns, from :func:`segmentation.orders.detect_order_log` or
-        :func:`segmentation.orders.find_order_columns`.
+        Its columns, from :func:`segmentation.read.orders.detect_order_log` or
+        :func:`segmentation.read.orders.find_order_columns`.
     options : Options
         ``k`` (total number of segments) and ``seed``; ``columns`` may restrict the measures to
         some of recency, frequency and monetary.
@@ -831,7 +831,7 @@ def _voice(
     silhouette: float,
     before_split: int,
 ) -> tuple[str, str]:
-    """The priority line and the closing confidence line (see :mod:`segmentation.voice`)."""
+    """The priority line and the closing confidence line (see :mod:`segmentation.explain.voice`)."""
     k = len(segments)
     totals = (
         np.bincount(labels, weights=customers["monetary"].to_numpy(np.float64), minlength=k)
