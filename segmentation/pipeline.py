@@ -33,8 +33,9 @@ from segmentation.model.clustering import (
 from segmentation.model.features import ColumnPlan, plan_columns
 from segmentation.model.rfm.segments import segment_orders
 from segmentation.model.stability import segment_stability, stability_warning
+from segmentation.read.numbers import MAX_MAGNITUDE
 from segmentation.read.orders import detect_order_log, find_order_columns
-from segmentation.read.table import MAX_MAGNITUDE, load_table
+from segmentation.read.table import load_table
 from segmentation.result import Options, Segment, SegmentationResult
 
 __all__ = ["run", "segment_customers"]

@@ -168,7 +168,7 @@ def with_currency_column(orders: pd.DataFrame, code: str = "USD") -> pd.DataFram
     >>> shop.columns.tolist(), shop["Total"].dtype.kind, set(shop["Currency"])
     (['Name', 'Customer ID', 'Created at', 'Total', 'Currency'], 'f', {'EUR'})
     """
-    from segmentation.read.table import parse_number_column  # light at import: samples are data
+    from segmentation.read.numbers import parse_number_column  # light at import: samples are data
 
     out = orders.copy()
     decimal_comma = out["Total"].astype(str).str.contains(r",\d{2}\b", regex=True).all()

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from pandas.api.types import is_float_dtype, is_numeric_dtype, is_string_dtype
 
 from segmentation.errors import FileTooLarge, SegmentationError, TooManyRows, UnreadableFile
-from segmentation.read.table import load_table, parse_number_column
+from segmentation.read.numbers import parse_number_column
+from segmentation.read.table import load_table
 from segmentation.result import Limits
 from tests.support import shared_file
 

@@ -79,7 +79,7 @@ def amount_values(series: pd.Series) -> pd.Series | None:
     if is_datetime64_any_dtype(series):
         return None
     # Imported here: the loader imports the core's modules, and this keeps import order free.
-    from segmentation.read.table import parse_number_column
+    from segmentation.read.numbers import parse_number_column
 
     parsed = parse_number_column(series)
     if parsed is None:
