@@ -105,34 +105,12 @@ def fit_segments(
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
     n = X.shape[0]
-    if n < MIN_ROWS:
-        raise TooFewRows(
-            f"I need at least {MIN_ROWS} customers with values to find segments, "
-            f"but only {n} rows could be used. Share a file with more customers."
-        )
-    if k is not None and not (K_RANGE.start <= k <= K_RANGE.stop - 1):
-        raise InvalidOption(
-            f"k={k} is out of range: ask for between {K_RANGE.start} and {K_RANGE.stop - 1} "
-            "segments, or leave k out and I will choose."
-        )
+    _check_k(n, k)
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
     Z = (X - mean) / scale
-    # Counted on what K-means sees: values that differ only below float precision after
-    # scaling (0 and 1e-320, found by fuzzing) are one point, and asking K-means for more
-    # segments than points makes it warn on the person's terminal.
-    distinct = _count_distinct_rows(Z, limit=K_RANGE.stop)
-    if k is not None and k > distinct:
-        raise TooFewRows(
-            f"k={k} segments were asked for, but the customers have only {distinct} different "
-            f"combinations of values. Ask for at most {distinct} segments."
-        )
-    if distinct < 2:
-        raise TooFewRows(
-            "All customers have the same values in the chosen columns, so there is nothing to "
-            "separate. Choose columns that vary between customers."
-        )
+    distinct = _distinct_points(Z, k)
 
     # One thread: on sample-sized fits OpenMP/BLAS threads cost more in hand-offs than they
     # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and
@@ -166,12 +144,41 @@ def fit_segments(
         note=note,
         baseline_silhouette=baseline,
     )
-    return Fit(
-        labels=labels,
-        centers=centers,
-        k_selection=selection,
-        silhouette=silhouette,
-    )
+    return Fit(labels=labels, centers=centers, k_selection=selection, silhouette=silhouette)
+
+
+def _check_k(n: int, k: int | None) -> None:
+    """Refuse too few rows, or a k out of range, in a sentence naming the values."""
+    if n < MIN_ROWS:
+        raise TooFewRows(
+            f"I need at least {MIN_ROWS} customers with values to find segments, "
+            f"but only {n} rows could be used. Share a file with more customers."
+        )
+    if k is not None and not (K_RANGE.start <= k <= K_RANGE.stop - 1):
+        raise InvalidOption(
+            f"k={k} is out of range: ask for between {K_RANGE.start} and {K_RANGE.stop - 1} "
+            "segments, or leave k out and I will choose."
+        )
+
+
+def _distinct_points(Z: np.ndarray, k: int | None) -> int:
+    """How many different points the standardised rows are (counted up to 11), refusing a
+    k above it and a table with nothing to separate."""
+    # Counted on what K-means sees: values that differ only below float precision after
+    # scaling (0 and 1e-320, found by fuzzing) are one point, and asking K-means for more
+    # segments than points makes it warn on the person's terminal.
+    distinct = _count_distinct_rows(Z, limit=K_RANGE.stop)
+    if k is not None and k > distinct:
+        raise TooFewRows(
+            f"k={k} segments were asked for, but the customers have only {distinct} different "
+            f"combinations of values. Ask for at most {distinct} segments."
+        )
+    if distinct < 2:
+        raise TooFewRows(
+            "All customers have the same values in the chosen columns, so there is nothing to "
+            "separate. Choose columns that vary between customers."
+        )
+    return distinct
 
 
 @dataclass(frozen=True)

@@ -339,41 +339,83 @@ def compare(previous: RunSnapshot, current: RunSnapshot) -> Movement:
             f"{_listing(current)}, so their segments can't be compared. Use the same kind of "
             "file and the same columns."
         )
-    from scipy.optimize import linear_sum_assignment
+    distance = _centre_distances(previous, current)
+    keyed = previous.members is not None and current.members is not None
+    counts, new_counts, gone_counts = _member_counts(previous, current)
+    pairs = _match(previous, current, distance, counts if keyed else None)
+    return Movement(
+        previous_source=previous.source,
+        previous_rows=previous.rows,
+        previous_k=previous.k,
+        previous_when=previous.when,
+        segments=_changes(previous, current, pairs),
+        flows=_flows(previous, current, counts, new_counts, gone_counts) if keyed else (),
+        keyed=keyed,
+        matched_customers=int(counts.sum()) if keyed else None,
+        new_customers=int(new_counts.sum()) if keyed else None,
+        gone_customers=int(gone_counts.sum()) if keyed else None,
+        current_names=tuple(s.name for s in current.segments),
+        previous_names=tuple(s.name for s in previous.segments),
+    )
 
+
+def _centre_distances(previous: RunSnapshot, current: RunSnapshot) -> np.ndarray:
+    """RMS distance between every previous and current centre, measures standardised;
+    shape ``(previous segments, current segments)``."""
     order = [current.features.index(f) for f in previous.features]
     prev_c = _standardise(previous, list(range(len(previous.features))))
     curr_c = _standardise(current, order)
-    distance = np.sqrt(((prev_c[:, None, :] - curr_c[None, :, :]) ** 2).mean(axis=2))
+    return np.sqrt(((prev_c[:, None, :] - curr_c[None, :, :]) ** 2).mean(axis=2))
 
-    keyed = previous.members is not None and current.members is not None
+
+def _member_counts(
+    previous: RunSnapshot, current: RunSnapshot
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Customers in both runs per (previous, current) segment pair, customers new in each
+    current segment, customers gone from each previous one; zeros when a run has no keys."""
     p_index = {s.id: i for i, s in enumerate(previous.segments)}
     c_index = {s.id: j for j, s in enumerate(current.segments)}
     counts = np.zeros((len(previous.segments), len(current.segments)), dtype=np.int64)
     new_counts = np.zeros(len(current.segments), dtype=np.int64)
     gone_counts = np.zeros(len(previous.segments), dtype=np.int64)
-    if keyed:
-        assert previous.members is not None and current.members is not None
-        for k, j_id in current.members.items():
-            i_id = previous.members.get(k)
-            if i_id is None:
-                new_counts[c_index[j_id]] += 1
-            else:
-                counts[p_index[i_id], c_index[j_id]] += 1
-        for k, i_id in previous.members.items():
-            if k not in current.members:
-                gone_counts[p_index[i_id]] += 1
-    # Share of the pair's shared customers that are in both (Jaccard over the customers in both).
-    rows_in = counts.sum(axis=1, keepdims=True)
-    cols_in = counts.sum(axis=0, keepdims=True)
-    union = rows_in + cols_in - counts
-    overlap = np.divide(counts, union, out=np.zeros(counts.shape), where=union > 0)
-    cost = distance + (1.0 - overlap if keyed and counts.sum() else 0.0)
+    if previous.members is None or current.members is None:
+        return counts, new_counts, gone_counts
+    for k, j_id in current.members.items():
+        i_id = previous.members.get(k)
+        if i_id is None:
+            new_counts[c_index[j_id]] += 1
+        else:
+            counts[p_index[i_id], c_index[j_id]] += 1
+    for k, i_id in previous.members.items():
+        if k not in current.members:
+            gone_counts[p_index[i_id]] += 1
+    return counts, new_counts, gone_counts
+
+
+def _match(
+    previous: RunSnapshot,
+    current: RunSnapshot,
+    distance: np.ndarray,
+    counts: np.ndarray | None,
+) -> dict[int, int]:
+    """Current segment position -> previous segment position, for the segments that are the
+    same kind of customer: near in the measures and, with keys, sharing their customers."""
+    from scipy.optimize import linear_sum_assignment
+
+    shared = counts is not None and bool(counts.sum())
+    overlap = np.zeros(distance.shape)
+    if counts is not None:
+        # Share of the pair's customers that are in both (Jaccard over the customers in both).
+        rows_in = counts.sum(axis=1, keepdims=True)
+        cols_in = counts.sum(axis=0, keepdims=True)
+        union = rows_in + cols_in - counts
+        overlap = np.divide(counts, union, out=np.zeros(counts.shape), where=union > 0)
+    cost = distance + (1.0 - overlap if shared else 0.0)
     rows, cols = linear_sum_assignment(cost)
     pairs: dict[int, int] = {}
     for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
         near = distance[i, j] <= _MAX_DISTANCE
-        if keyed and counts.sum():
+        if shared:
             together = overlap[i, j] >= _SAME_PEOPLE
             ok = together or (near and overlap[i, j] >= _MIN_OVERLAP)
         else:
@@ -391,7 +433,13 @@ def compare(previous: RunSnapshot, current: RunSnapshot) -> Movement:
                 pairs[j] = i
                 matched_before.add(i)
                 break
+    return pairs
 
+
+def _changes(
+    previous: RunSnapshot, current: RunSnapshot, pairs: dict[int, int]
+) -> tuple[SegmentChange, ...]:
+    """Every current segment with what it was before, then the previous segments gone."""
     changes: list[SegmentChange] = []
     for j, s in enumerate(current.segments):
         i = pairs.get(j)
@@ -409,32 +457,28 @@ def compare(previous: RunSnapshot, current: RunSnapshot) -> Movement:
     for i, s in enumerate(previous.segments):
         if i not in matched:
             changes.append(SegmentChange(None, s.name, s.size, 0, s.color))
+    return tuple(changes)
 
+
+def _flows(
+    previous: RunSnapshot,
+    current: RunSnapshot,
+    counts: np.ndarray,
+    new_counts: np.ndarray,
+    gone_counts: np.ndarray,
+) -> tuple[Flow, ...]:
+    """Customers moving between segments, leaving, and arriving, in the runs' segment order."""
     flows: list[Flow] = []
-    if keyed:
-        for i, p in enumerate(previous.segments):
-            for j, c in enumerate(current.segments):
-                if counts[i, j]:
-                    flows.append(Flow(p.name, c.name, int(counts[i, j])))
-            if gone_counts[i]:
-                flows.append(Flow(p.name, GONE, int(gone_counts[i])))
+    for i, p in enumerate(previous.segments):
         for j, c in enumerate(current.segments):
-            if new_counts[j]:
-                flows.append(Flow(NEW, c.name, int(new_counts[j])))
-    return Movement(
-        previous_source=previous.source,
-        previous_rows=previous.rows,
-        previous_k=previous.k,
-        previous_when=previous.when,
-        segments=tuple(changes),
-        flows=tuple(flows),
-        keyed=keyed,
-        matched_customers=int(counts.sum()) if keyed else None,
-        new_customers=int(new_counts.sum()) if keyed else None,
-        gone_customers=int(gone_counts.sum()) if keyed else None,
-        current_names=tuple(s.name for s in current.segments),
-        previous_names=tuple(s.name for s in previous.segments),
-    )
+            if counts[i, j]:
+                flows.append(Flow(p.name, c.name, int(counts[i, j])))
+        if gone_counts[i]:
+            flows.append(Flow(p.name, GONE, int(gone_counts[i])))
+    for j, c in enumerate(current.segments):
+        if new_counts[j]:
+            flows.append(Flow(NEW, c.name, int(new_counts[j])))
+    return tuple(flows)
 
 
 def carry_colours(result: SegmentationResult, movement: Movement) -> SegmentationResult:

@@ -1,9 +1,5 @@
-"""Order logs (one row per order or order line) turned into one row per customer.
-
-The per-customer table carries recency, frequency and monetary value (RFM), the measures
-marketers already use. The work is split by stage: :mod:`.detect` recognises the columns,
-:mod:`.dates` and :mod:`.money` read dates and amounts, :mod:`.customers` aggregates.
-"""
+"""Order logs (one row per order or order line) turned into one row per customer (RFM measures).
+May import errors, result, read.numbers, and model.features (to spot personal headers)."""
 
 from __future__ import annotations
 
@@ -12,6 +8,9 @@ from segmentation.read.orders.dates import parse_dates
 from segmentation.read.orders.detect import OrderColumns, detect_order_log, find_order_columns
 from segmentation.read.orders.money import format_money
 
+# The stages: detect recognises the columns, dates and money read dates and amounts, rows and
+# purchases read and sort the orders, customers sums them per customer, contacts keeps each
+# customer's latest e-mail, name and phone for the exported table.
 __all__ = [
     "OrderColumns",
     "CustomerTable",
