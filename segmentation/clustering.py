@@ -91,8 +91,7 @@ def fit_segments(
         When k is chosen, the candidates it may be chosen from (every k in 2..10 is still
         scored and reported); all of them when None or when none of them can be fitted.
     min_share : float
-        When k is chosen, only a k whose segments each hold at least this share of the
-        sample may be chosen (when any k qualifies).
+        When k is chosen: only among k whose segments each hold this share (when any does).
 
     Returns
     -------
@@ -160,22 +159,21 @@ def fit_segments(
         silhouette = silhouette_from_distances(search.distances, labels[search.silhouette_rows])
         baseline = _baseline_silhouette(Zs, chosen, seed)
 
-    note = _selection_note(search.method, chosen, search.scores, search.elbow, len(Zs), n)
-    selection = KSelection(
+    selection = _k_selection(search, n, baseline)
+    return Fit(labels=labels, centers=centers, k_selection=selection, silhouette=silhouette)
+
+
+def _k_selection(search: _Search, n: int, baseline: float | None) -> KSelection:
+    sample = len(search.sample)
+    return KSelection(
         method=search.method,
-        chosen=chosen,
+        chosen=search.chosen,
         scores=search.scores,
         inertias=search.inertias,
         elbow=search.elbow,
-        sample_size=len(Zs),
-        note=note,
+        sample_size=sample,
+        note=_selection_note(search.method, search.chosen, search.scores, search.elbow, sample, n),
         baseline_silhouette=baseline,
-    )
-    return Fit(
-        labels=labels,
-        centers=centers,
-        k_selection=selection,
-        silhouette=silhouette,
     )
 
 

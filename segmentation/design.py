@@ -8,6 +8,7 @@ afford; near-duplicates are collapsed, and long-tailed amounts are clustered on 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,6 +62,16 @@ def choose_measures(df: pd.DataFrame, kinds: dict[str, RoleKind]) -> Choice:
     """Choose what to cluster among the measure columns of ``df`` (by ``kinds``)."""
     kinds = _spend_without_headers(df, kinds)
     measures = [c for c, k in kinds.items() if k in MEASURE_KINDS]
+    numbers = [c for c, k in kinds.items() if k in (*MEASURE_KINDS, "demographic", "other")]
+    codes = [c for c, k in kinds.items() if k in ("code", "flag")]
+    if not numbers and any(kinds[c] == "code" for c in codes):
+        # Nothing but codes (a survey of 1-5 answers): segmented on its categories.
+        excluded = {c: REASONS[k] for c, k in kinds.items() if c not in codes and k in REASONS}
+        reason = (
+            "The file has no measures of value or behaviour, so segments use its codes and "
+            f"flags: {_join(codes[:10])}" + (" and more." if len(codes) > 10 else ".")
+        )
+        return Choice(tuple(codes), (), (), reason, excluded)
     if len(measures) <= FEW_MEASURES:
         features = (
             measures
@@ -281,8 +292,6 @@ def _unused_name(df: pd.DataFrame, name: str) -> str:
 
 
 def _words_of(columns: list[str]) -> set[str]:
-    import re
-
     out: set[str] = set()
     for c in columns:
         spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(c))

@@ -128,11 +128,7 @@ def segment_customers(
     values = frame[features].astype(float)
     usable = _usable_rows(values.to_numpy())
     rows, rows_used = len(table), int(usable.sum())
-    X = values.to_numpy()[usable]
-    logged = [c in plan.log_scale for c in features]
-    if any(logged):
-        X = X.copy()
-        X[:, logged] = np.log1p(np.clip(X[:, logged], 0, None))
+    X = _cluster_space(values.to_numpy()[usable], features, plan)
     shares = {d.name for d in plan.derived if d.how == "share"}
     sized = fit_sized(
         X, k=options.k, seed=options.seed, words=features, bounded=[c in shares for c in features]
@@ -143,11 +139,7 @@ def segment_customers(
     # The loader remembers the currency each money column was written in ("$1,204").
     currencies = {c: v for c, v in table.attrs.get("currency", {}).items() if c in features}
     segments = _describe(fit, values.loc[usable], used, plan, currencies)
-    # How often bootstrap refits (same procedure, same k) find each segment again.
-    refit = partial(refit_labels, k=fit.k, seed=options.seed)
-    core = ~sized.exceptional
-    stability = segment_stability(X[core], fit.labels[core], refit, seed=options.seed)
-    segments = [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+    segments = _with_stability(segments, X, sized, options.seed)
     labels = pd.Series(pd.NA, index=table.index, dtype="Int64")
     labels[usable] = fit.labels
     names = np.array([s.name for s in segments], dtype=object)
@@ -219,6 +211,27 @@ def _details(plan: ColumnPlan, sized: SizedFit) -> dict[str, object]:
         details["exceptional_customers"] = int(sized.exceptional.sum())
         details["exceptional_line"] = sized.line
     return details
+
+
+def _with_stability(
+    segments: list[Segment], X: np.ndarray, sized: SizedFit, seed: int
+) -> list[Segment]:
+    """How often bootstrap refits (same procedure, same k) find each segment again, on the
+    customers the segments were found among."""
+    fit, core = sized.fit, ~sized.exceptional
+    refit = partial(refit_labels, k=fit.k, seed=seed)
+    stability = segment_stability(X[core], fit.labels[core], refit, seed=seed)
+    return [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+
+
+def _cluster_space(X: np.ndarray, features: list[str], plan: ColumnPlan) -> np.ndarray:
+    """Long-tailed amounts on a log scale, so a few big spenders do not stretch the space."""
+    logged = [c in plan.log_scale for c in features]
+    if not any(logged):
+        return X
+    X = X.copy()
+    X[:, logged] = np.log1p(np.clip(X[:, logged], 0, None))
+    return X
 
 
 def _usable_rows(values: np.ndarray) -> np.ndarray:

@@ -112,7 +112,7 @@ def test_a_handful_of_exceptional_customers_is_said_in_one_line_and_kept() -> No
     assert min(s.share for s in result.segments) >= 0.02
 
 
-def test_a_table_of_codes_flags_and_identifiers_says_what_it_holds() -> None:
+def test_a_table_of_codes_is_segmented_on_its_categories() -> None:
     rng = np.random.default_rng(4)
     table = pd.DataFrame(
         {
@@ -122,7 +122,22 @@ def test_a_table_of_codes_flags_and_identifiers_says_what_it_holds() -> None:
             "Response": rng.choice([0, 1], 300),
         }
     )
-    with pytest.raises(NoUsableColumns, match=r"Channel \(a code.*Response \(a yes/no flag"):
+    result = run(table)
+    assert set(result.features) == {"Channel", "Region", "Response"}
+    assert "no measures of value or behaviour" in result.details["features_reason"]
+
+
+def test_a_table_of_flags_and_identifiers_says_what_it_holds() -> None:
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame(
+        {
+            "CustomerID": np.arange(1, 301),
+            "Complain": rng.choice([0, 1], 300),
+            "Response": rng.choice([0, 1], 300),
+            "Store": "Main street",
+        }
+    )
+    with pytest.raises(NoUsableColumns, match=r"Complain \(a yes/no flag.*Store \(the same"):
         run(table)
 
 
