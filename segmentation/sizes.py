@@ -21,6 +21,7 @@ MIN_SHARE = 0.02
 # Robust z (distance from the median in scaled median absolute deviations) beyond which a
 # customer is exceptional; a normal distribution of a million customers reaches about 5.
 _EXCEPTIONAL_Z = 6.0
+_SAMPLE = 100_000
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,11 @@ def fit_sized(
     exceptional = (
         _exceptional_rows(X[:, watched]) if watched.any() else np.zeros(len(X), dtype=bool)
     )
-    core = X[~exceptional]
+    core = X[~exceptional] if exceptional.any() else X
     fit = fit_segments(core, seed=seed, min_share=MIN_SHARE)
+    small = np.bincount(fit.labels, minlength=fit.k) < MIN_SHARE * len(X)
+    if not exceptional.any() and not small.any():
+        return SizedFit(fit, exceptional, "")  # the common case: nothing to move
     labels = np.empty(len(X), dtype=np.int64)
     labels[~exceptional] = fit.labels
     mean, scale = _scaling(core)
@@ -77,9 +81,11 @@ def _scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _robust_z(X: np.ndarray) -> np.ndarray:
-    median = np.median(X, axis=0)
-    mad = 1.4826 * np.median(np.abs(X - median), axis=0)
-    std = X.std(axis=0)
+    # Medians of an evenly spread sample: the same answer at a fraction of a million-row sort.
+    sample = X[:: max(1, len(X) // _SAMPLE)]
+    median = np.median(sample, axis=0)
+    mad = 1.4826 * np.median(np.abs(sample - median), axis=0)
+    std = sample.std(axis=0)
     scale = np.where(mad > 0, mad, np.where(std > 0, std, 1.0))
     return (X - median) / scale
 
@@ -97,9 +103,8 @@ def _exceptional_rows(X: np.ndarray) -> np.ndarray:
 
 def _centres(Z: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     counts = np.bincount(labels, minlength=k).astype(float)
-    sums = np.zeros((k, Z.shape[1]))
-    np.add.at(sums, labels, Z)
-    return sums / np.maximum(counts, 1.0)[:, None]
+    sums = np.stack([np.bincount(labels, weights=Z[:, j], minlength=k) for j in range(Z.shape[1])])
+    return sums.T / np.maximum(counts, 1.0)[:, None]
 
 
 def _nearest(Z: np.ndarray, centres: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
