@@ -153,7 +153,7 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
     # Imported here: roles and design read dates with the order-log reader, whose package
     # imports this module for its personal-data checks.
     from segmentation.design import Choice, choose_measures, derive_profiles
-    from segmentation.roles import REASONS, column_kind
+    from segmentation.roles import MEASURE_KINDS, REASONS, column_kind
 
     personal = personal_columns(df)
     excluded: dict[str, str] = {c: "personal data" for c in personal}
@@ -176,7 +176,11 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
             (),
             (),
             "Segments use the columns you asked for: " + ", ".join(features) + ".",
-            {c: REASONS["not_asked"] for c in kinds if c not in features},
+            {
+                c: REASONS["not_asked"] if k in MEASURE_KINDS else REASONS[k]
+                for c, k in kinds.items()
+                if c not in features and (k in MEASURE_KINDS or k in REASONS)
+            },
         )
     else:
         choice = choose_measures(df, kinds)
