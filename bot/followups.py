@@ -62,6 +62,8 @@ DEMO_SOURCE = "demo"
 _CHOOSABLE_REASONS = (
     "demographic: profiled, not clustered",
     "not a behaviour or value column: profiled, not clustered",
+    "a measure beyond the few that shape the segments: profiled, not clustered",
+    "not among the columns asked for: profiled, not clustered",
 )
 _RFM_LABELS = {
     "recency_days": "Recency (days since the last order)",

@@ -26,15 +26,23 @@ from segmentation.model.clustering import (
     CLEAR_SILHOUETTE,
     WEAK_SILHOUETTE,
     Fit,
-    fit_segments,
     is_weak,
     refit_labels,
 )
+from segmentation.model.design import add_derived
 from segmentation.model.features import ColumnPlan, plan_columns
 from segmentation.model.rfm.segments import segment_orders
+from segmentation.model.roles import with_category_labels
+from segmentation.model.sizes import SizedFit, fit_sized
 from segmentation.model.stability import segment_stability, stability_warning
 from segmentation.read.numbers import MAX_MAGNITUDE
-from segmentation.read.orders import detect_order_log, find_order_columns
+from segmentation.read.orders import OrderColumns, find_order_columns
+from segmentation.read.reading import (
+    FALLBACK_ERRORS,
+    neither_reading,
+    order_log_columns,
+    read_as_customers_note,
+)
 from segmentation.read.table import load_table
 from segmentation.result import Options, Segment, SegmentationResult
 
@@ -88,33 +96,51 @@ def run(
     if options.mode != "customers":
         if options.mode == "rfm":
             return segment_orders(table, find_order_columns(table), options, name)
-        detected = detect_order_log(table)
+        detected = order_log_columns(table)
         if detected is not None:
-            return segment_orders(table, detected, options, name)
+            return _orders_or_customers(table, detected, options, name)
     return segment_customers(table, options, name)
+
+
+def _orders_or_customers(
+    table: pd.DataFrame, found: OrderColumns, options: Options, name: str
+) -> SegmentationResult:
+    """The order-log reading; when it fails and one row per customer works, that one."""
+    try:
+        return segment_orders(table, found, options, name)
+    except FALLBACK_ERRORS as as_orders:
+        try:
+            result = segment_customers(table, options, name)
+        except FALLBACK_ERRORS as as_customers:
+            raise neither_reading(table, found, as_orders, as_customers) from as_customers
+        note = read_as_customers_note(found, as_orders)
+        return replace(result, warnings=(note, *result.warnings))
 
 
 def segment_customers(
     table: pd.DataFrame, options: Options, source_name: str
 ) -> SegmentationResult:
     """Segment a table with one row per customer."""
-    plan = _drop_unusable(table, plan_columns(table, options.columns), options)
+    plan = plan_columns(table, options.columns)
+    frame = add_derived(table, plan.derived)
+    plan = _drop_unusable(frame, plan, options)
     features = list(plan.features)
     # plan_columns only clusters numeric columns, so a cast is enough (no per-column parsing).
-    values = table[features].astype(float)
+    values = frame[features].astype(float)
     usable = _usable_rows(values.to_numpy())
     rows, rows_used = len(table), int(usable.sum())
-    X = values.to_numpy()[usable]
-    fit = fit_segments(X, k=options.k, seed=options.seed)
+    X = _cluster_space(values.to_numpy()[usable], features, plan)
+    shares = {d.name for d in plan.derived if d.how == "share"}
+    sized = fit_sized(
+        X, k=options.k, seed=options.seed, words=features, bounded=[c in shares for c in features]
+    )
+    fit = sized.fit
 
-    used = table.loc[usable]
+    used = with_category_labels(frame.loc[usable], plan.categories)
     # The loader remembers the currency each money column was written in ("$1,204").
     currencies = {c: v for c, v in table.attrs.get("currency", {}).items() if c in features}
     segments = _describe(fit, values.loc[usable], used, plan, currencies)
-    # How often bootstrap refits (same procedure, same k) find each segment again.
-    refit = partial(refit_labels, k=fit.k, seed=options.seed)
-    stability = segment_stability(X, fit.labels, refit, seed=options.seed)
-    segments = [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+    segments = _with_stability(segments, X, sized, options.seed)
     labels = pd.Series(pd.NA, index=table.index, dtype="Int64")
     labels[usable] = fit.labels
     names = np.array([s.name for s in segments], dtype=object)
@@ -124,6 +150,8 @@ def segment_customers(
     export = _add_segment_columns(table, labels, names)
     plot_axes, plot_note, points = _plot_data(values.loc[usable], fit, features)
     warnings = _warnings(rows, rows_used, fit, plan, features)
+    if sized.line:
+        warnings.append(sized.line)
     untrusted = stability_warning([(s.name, s.stability) for s in segments])
     if untrusted:
         warnings.append(untrusted)
@@ -163,10 +191,48 @@ def segment_customers(
         points=points,
         plot_axes=plot_axes,
         plot_note=plot_note,
+        plot_log_axes=(plot_axes[0] in plan.log_scale, plot_axes[1] in plan.log_scale),
         excluded_columns=dict(plan.excluded),
+        details=_details(plan, sized),
         priority=priority,
         confidence=confidence,
     )
+
+
+def _details(plan: ColumnPlan, sized: SizedFit) -> dict[str, object]:
+    """Which columns shaped the segments and why; the exceptional customers set aside."""
+    details: dict[str, object] = {"features_reason": plan.reason}
+    if plan.log_scale:
+        details["log_scale"] = list(plan.log_scale)
+    if plan.derived:
+        details["derived_columns"] = {
+            d.name: {"how": d.how, "from": list(d.sources)} for d in plan.derived
+        }
+    if sized.line:
+        details["exceptional_customers"] = int(sized.exceptional.sum())
+        details["exceptional_line"] = sized.line
+    return details
+
+
+def _with_stability(
+    segments: list[Segment], X: np.ndarray, sized: SizedFit, seed: int
+) -> list[Segment]:
+    """How often bootstrap refits (same procedure, same k) find each segment again, on the
+    customers the segments were found among."""
+    fit, core = sized.fit, ~sized.exceptional
+    refit = partial(refit_labels, k=fit.k, seed=seed)
+    stability = segment_stability(X[core], fit.labels[core], refit, seed=seed)
+    return [replace(s, stability=v) for s, v in zip(segments, stability, strict=True)]
+
+
+def _cluster_space(X: np.ndarray, features: list[str], plan: ColumnPlan) -> np.ndarray:
+    """Long-tailed amounts on a log scale, so a few big spenders do not stretch the space."""
+    logged = [c in plan.log_scale for c in features]
+    if not any(logged):
+        return X
+    X = X.copy()
+    X[:, logged] = np.log1p(np.clip(X[:, logged], 0, None))
+    return X
 
 
 def _usable_rows(values: np.ndarray) -> np.ndarray:
@@ -176,14 +242,14 @@ def _usable_rows(values: np.ndarray) -> np.ndarray:
         return (np.abs(values) <= MAX_MAGNITUDE).all(axis=1)
 
 
-def _drop_unusable(table: pd.DataFrame, plan: ColumnPlan, options: Options) -> ColumnPlan:
+def _drop_unusable(frame: pd.DataFrame, plan: ColumnPlan, options: Options) -> ColumnPlan:
     """Refuse (asked for) or set aside (chosen by itself) columns that are mostly unusable:
     blank, not numbers, infinite or too large to compute with."""
-    rows = len(table)
+    rows = len(frame)
     keep: list[str] = []
     excluded = dict(plan.excluded)
     with np.errstate(invalid="ignore"):
-        values = table[list(plan.features)].astype(float).to_numpy()
+        values = frame[list(plan.features)].astype(float).to_numpy()
         usable_per_column = (np.abs(values) <= MAX_MAGNITUDE).sum(axis=0)
     for col, good in zip(plan.features, usable_per_column.tolist(), strict=True):
         if 2 * good >= rows:
@@ -201,7 +267,7 @@ def _drop_unusable(table: pd.DataFrame, plan: ColumnPlan, options: Options) -> C
     dropped = [c for c in plan.features if c not in keep]
     if not dropped:
         return plan
-    profile = tuple(c for c in table.columns if c in set(plan.profile) | set(dropped))
+    profile = tuple(c for c in frame.columns if c in set(plan.profile) | set(dropped))
     return replace(plan, features=tuple(keep), profile=profile, excluded=excluded)
 
 
@@ -241,6 +307,10 @@ def _describe(
     for i in range(fit.k):
         members = used.loc[fit.labels == i]
         profile = profile_segment(members, plan.profile)
+        for col in plan.categories:
+            if col in profile:
+                flag = set(profile[col].get("top", {})) <= {"yes", "no"}
+                profile[col]["kind"] = "flag" if flag else "code"
         centroid = {c: float(centres[i, j]) for j, c in enumerate(features)}
         color, marker = segment_color(i)
         segments.append(

@@ -42,6 +42,9 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
     if result.excluded_columns:
         title = f"{h2}Columns not used for segments" if markdown else "Not used for segments:"
         lines += ["", title]
+        reason = result.details.get("features_reason")
+        if reason:
+            lines.append(("" if markdown else "  ") + str(reason))
         lines += [f"{bullet}{col}: {why}" for col, why in result.excluded_columns.items()]
     return "\n".join(lines) + "\n"
 

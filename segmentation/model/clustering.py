@@ -25,6 +25,7 @@ __all__ = [
     "Fit",
     "fit_segments",
     "refit_labels",
+    "order_by_size",
     "is_weak",
     "MIN_ROWS",
     "K_RANGE",
@@ -74,6 +75,7 @@ def fit_segments(
     k: int | None = None,
     seed: int = 42,
     choose_from: range | None = None,
+    min_share: float = 0.0,
 ) -> Fit:
     """Standardise ``X`` and cluster it with K-means, choosing k by silhouette unless given.
 
@@ -88,6 +90,8 @@ def fit_segments(
     choose_from : range, optional
         When k is chosen, the candidates it may be chosen from (every k in 2..10 is still
         scored and reported); all of them when None or when none of them can be fitted.
+    min_share : float
+        When k is chosen: only among k whose segments each hold this share (when any does).
 
     Returns
     -------
@@ -116,7 +120,7 @@ def fit_segments(
     # save (12x slower when the cores are busy, as they are when the bot runs two jobs), and
     # on the final fit over a million rows two threads gain under 10%.
     with threadpool_limits(limits=1):
-        search = _search_k(Z, k, seed, distinct, choose_from)
+        search = _search_k(Z, k, seed, distinct, choose_from, min_share)
         chosen, Zs, best = search.chosen, search.sample, search.best
         if search.sample_idx is None:
             labels, centers = best.labels_, best.cluster_centers_
@@ -126,25 +130,29 @@ def fit_segments(
             )
             final.fit(Z)
             labels, centers = final.labels_, final.cluster_centers_
-        labels, centers = _order_by_size(labels, centers)
+        labels, centers = order_by_size(labels, centers)
 
         # The final labels are scored on the same rows as the search, so its distance matrix
         # serves again.
         silhouette = silhouette_from_distances(search.distances, labels[search.silhouette_rows])
         baseline = _baseline_silhouette(Zs, chosen, seed)
 
-    note = _selection_note(search.method, chosen, search.scores, search.elbow, len(Zs), n)
-    selection = KSelection(
+    selection = _k_selection(search, n, baseline)
+    return Fit(labels=labels, centers=centers, k_selection=selection, silhouette=silhouette)
+
+
+def _k_selection(search: _Search, n: int, baseline: float | None) -> KSelection:
+    sample = len(search.sample)
+    return KSelection(
         method=search.method,
-        chosen=chosen,
+        chosen=search.chosen,
         scores=search.scores,
         inertias=search.inertias,
         elbow=search.elbow,
-        sample_size=len(Zs),
-        note=note,
+        sample_size=sample,
+        note=_selection_note(search.method, search.chosen, search.scores, search.elbow, sample, n),
         baseline_silhouette=baseline,
     )
-    return Fit(labels=labels, centers=centers, k_selection=selection, silhouette=silhouette)
 
 
 def _check_k(n: int, k: int | None) -> None:
@@ -196,7 +204,12 @@ class _Search:
 
 
 def _search_k(
-    Z: np.ndarray, k: int | None, seed: int, distinct: int, choose_from: range | None
+    Z: np.ndarray,
+    k: int | None,
+    seed: int,
+    distinct: int,
+    choose_from: range | None,
+    min_share: float = 0.0,
 ) -> _Search:
     """Fit every candidate k on a fixed-seed sample and score it; return the chosen model."""
     n = len(Z)
@@ -229,6 +242,13 @@ def _search_k(
 
     allowed = {kk: v for kk, v in scores.items() if choose_from is None or kk in choose_from}
     allowed = allowed or scores
+    # Segments big enough to act on: a k that isolates a handful of customers is not offered.
+    sizable = {
+        kk: v
+        for kk, v in allowed.items()
+        if np.bincount(models[kk].labels_, minlength=kk).min() >= min_share * len(Zs)
+    }
+    allowed = sizable or allowed
     chosen = k if k is not None else max(allowed, key=lambda kk: (round(allowed[kk], 6), -kk))
     best = models[chosen]
     if search_init < N_INIT:
@@ -326,7 +346,8 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     return float(np.nan_to_num(s).mean())
 
 
-def _order_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def order_by_size(labels: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Segments renumbered largest first (``labels`` (n,), ``centers`` (k, f))."""
     k = centers.shape[0]
     sizes = np.bincount(labels, minlength=k)
     # Largest first; ties broken by the centre's coordinates so the order is deterministic.

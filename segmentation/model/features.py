@@ -1,7 +1,9 @@
 """Which columns to cluster, which to profile, and which never to show.
 
 Marketers segment on behaviour and value (income, spend, orders, visits, ...) and describe the
-segments by demographics (age, gender, city). Identifiers, constants and personal data (names,
+segments by demographics (age, gender, city), codes and flags (channel, region, a campaign
+response) as shares; which columns and kinds is :mod:`segmentation.roles` and
+:mod:`segmentation.design`. Identifiers, constants and personal data (names,
 e-mails, phone numbers, addresses) are never clustered; personal data is never shown anywhere.
 """
 
@@ -9,11 +11,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 
 from segmentation.errors import NoUsableColumns, UnknownColumn
+
+if TYPE_CHECKING:
+    from segmentation.model.design import Derived
+    from segmentation.model.roles import RoleKind
 
 __all__ = [
     "ColumnPlan",
@@ -90,16 +96,25 @@ _PERSON_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+(?: [A-ZÀ-ÖØ-�
 class ColumnPlan:
     """What to do with each column of a table.
 
-    ``features``: clustered, in table order. ``profile``: shown per segment (demographics and
-    other safe columns). ``personal``: never clustered, never shown in texts (the exported
-    files keep them).
-    ``excluded``: every column not clustered, with the reason in a few words.
+    ``features``: clustered (table order when all are used; spend, frequency, recency,
+    capacity when a few are chosen among many); a feature may be a ``derived`` column (a
+    total, a share of spend) computed with :func:`segmentation.design.add_derived`.
+    ``profile``: shown per segment (demographics, codes, flags and other safe columns; an age
+    in place of a birth year, a tenure in place of a date). ``personal``: never clustered,
+    never shown in texts (the exported files keep them). ``excluded``: every file column not
+    clustered, with the reason in a few words. ``categories``: codes and flags, profiled as
+    shares. ``log_scale``: features clustered on a log scale. ``reason``: one sentence on
+    which columns shape the segments and why.
     """
 
     features: tuple[str, ...]
     profile: tuple[str, ...]
     personal: tuple[str, ...]
     excluded: dict[str, str] = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    categories: tuple[str, ...] = ()
+    log_scale: tuple[str, ...] = ()
+    reason: str = ""
 
 
 def tokens(header: str) -> list[str]:
@@ -135,61 +150,88 @@ def plan_columns(df: pd.DataFrame, requested: tuple[str, ...] | None = None) -> 
     NoUsableColumns
         Nothing can be clustered.
     """
+    # Imported here: roles and design read dates with the order-log reader, whose package
+    # imports this module for its personal-data checks.
+    from segmentation.model.design import Choice, choose_measures, derive_profiles
+    from segmentation.model.roles import MEASURE_KINDS, REASONS, column_kind
+
     personal = personal_columns(df)
     excluded: dict[str, str] = {c: "personal data" for c in personal}
-    numeric: list[str] = []
-    behaviour: list[str] = []
-    demographic: list[str] = []
-    categorical: list[str] = []
+    kinds: dict[str, RoleKind] = {}
     for col in df.columns:
         if col in personal:
             continue
         series = df[col]
         toks = set(tokens(col))
-        is_num = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
         if series.nunique(dropna=True) <= 1:
             excluded[col] = "the same value in every row"
-            continue
-        if _is_identifier(series, col, known=bool(toks & (_BEHAVIOUR | _DEMOGRAPHIC))):
+        elif _is_identifier(series, col, known=bool(toks & (_BEHAVIOUR | _DEMOGRAPHIC))):
             excluded[col] = "an identifier"
-            continue
-        if is_num:
-            numeric.append(col)
-            if toks & _DEMOGRAPHIC:
-                demographic.append(col)
-            elif toks & _BEHAVIOUR:
-                behaviour.append(col)
-        elif series.nunique(dropna=True) <= 30:
-            categorical.append(col)
         else:
-            excluded[col] = "text with many different values"
-
+            kinds[col] = column_kind(series, toks)
     if requested:
         features = _match_requested(df, requested, personal, excluded)
-    elif len(behaviour) >= 2:
-        features = behaviour
-    else:
-        features = numeric
-    if not features:
-        shown = [c for c in df.columns if c not in personal]
-        raise NoUsableColumns(
-            "I couldn't find numeric columns to compare customers on"
-            + (f". The file has: {', '.join(map(str, shown))}." if shown else ".")
-            + " Share a file with at least one column of numbers such as income, spend or orders."
+        choice = Choice(
+            tuple(features),
+            (),
+            (),
+            "Segments use the columns you asked for: " + ", ".join(features) + ".",
+            {
+                c: REASONS["not_asked"] if k in MEASURE_KINDS else REASONS[k]
+                for c, k in kinds.items()
+                if c not in features and (k in MEASURE_KINDS or k in REASONS)
+            },
         )
-    for col in numeric:
-        if col not in features:
-            excluded[col] = (
-                "demographic: profiled, not clustered"
-                if col in demographic
-                else ("not a behaviour or value column: profiled, not clustered")
-            )
-    for col in categorical:
-        excluded.setdefault(col, "a category: profiled per segment")
-    profile = tuple(c for c in df.columns if c in numeric or c in categorical)
-    profile = tuple(c for c in profile if c not in features)
+    else:
+        choice = choose_measures(df, kinds)
+    if not choice.features:
+        raise NoUsableColumns(_nothing_to_measure(df, personal, excluded, kinds))
+    excluded.update(choice.excluded)
+    ages_and_tenures = derive_profiles(df, kinds)
+    profiles = {d.sources[0]: d.name for d in ages_and_tenures}
+    profile: list[str] = []
+    for col, kind in kinds.items():
+        if col in choice.features or kind == "text":
+            continue
+        if kind in ("date", "birth_year"):
+            profile += [profiles[col]] if col in profiles else []
+        else:
+            profile.append(col)
     return ColumnPlan(
-        features=tuple(features), profile=profile, personal=personal, excluded=excluded
+        features=choice.features,
+        profile=tuple(profile),
+        personal=personal,
+        excluded=excluded,
+        derived=choice.derived + ages_and_tenures,
+        categories=tuple(c for c, k in kinds.items() if k in ("code", "flag")),
+        log_scale=choice.log_scale,
+        reason=choice.reason,
+    )
+
+
+def _nothing_to_measure(
+    df: pd.DataFrame,
+    personal: tuple[str, ...],
+    excluded: dict[str, str],
+    kinds: dict[str, RoleKind],
+) -> str:
+    """One sentence naming what the table holds and what segments would need."""
+    from segmentation.model.roles import REASONS
+
+    held = [
+        f"{c} ({excluded[c] if c in excluded else REASONS.get(k, k)})" for c, k in kinds.items()
+    ]
+    held += [f"{c} ({why})" for c, why in excluded.items() if c not in personal and c not in kinds]
+    if not held:
+        return (
+            "I couldn't find numeric columns to compare customers on. Share a file with at "
+            "least one column of numbers such as income, spend or orders."
+        )
+    shown = "; ".join(str(h) for h in held[:12]) + ("; ..." if len(held) > 12 else "")
+    return (
+        f"I couldn't find a measure to compare customers on: the file holds {shown}. "
+        "Add a column of numbers such as spend, orders or income, or name code columns "
+        "with columns= to segment on them."
     )
 
 
@@ -241,10 +283,11 @@ def personal_columns(df: pd.DataFrame) -> tuple[str, ...]:
 def personal_kind(series: pd.Series, header: str) -> PersonalKind | None:
     """Which kind of personal data ``series`` holds (None when it holds none).
 
-    The header decides first ("Billing Phone" is a phone, "contact" is personal whatever it
-    holds); otherwise the content: mostly e-mail addresses, phone numbers or "First Last" names.
+    The header decides first ("Billing Phone" is a phone, "contact" is personal) unless the
+    values are a constant or a handful of repeated codes; otherwise the content: mostly e-mail
+    addresses, phone numbers or "First Last" names.
     """
-    if is_personal_header(header):
+    if is_personal_header(header) and not _few_repeated_values(series):
         toks = tokens(header)
         words = set(toks) | {"".join(toks)}
         for kind, kind_words in _KIND_WORDS:
@@ -252,6 +295,14 @@ def personal_kind(series: pd.Series, header: str) -> PersonalKind | None:
                 return kind
         return _content_kind(series) or "other"
     return _content_kind(series)
+
+
+def _few_repeated_values(series: pd.Series) -> bool:
+    """A constant, a flag or a code ("Z_CostContact" = 3 everywhere, a contact type of
+    "cellular" or "telephone"): what the values are says it is no person's details."""
+    head = series.dropna().head(5_000)
+    distinct = head.nunique()
+    return distinct <= 10 and len(head) >= 5 * max(distinct, 1)
 
 
 def _content_kind(series: pd.Series) -> PersonalKind | None:
