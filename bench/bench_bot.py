@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
-from bot.followups import ACTION_MORE  # noqa: E402
+from bot.slack.blocks.buttons import ACTION_MORE  # noqa: E402
 from segmentation import Options, demo_csv, export_csv, render_scatter, run  # noqa: E402
 from tests.bot.harness import MALL_CUSTOMERS, HttpAnswer, HttpBot  # noqa: E402
 from tests.bot.slack_server import Call, FakeSlack, wait_until  # noqa: E402

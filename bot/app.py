@@ -23,10 +23,10 @@ from waitress import wasyncore
 from waitress.server import MultiSocketServer, create_server
 
 from bot.config import ConfigError, Settings
-from bot.listeners import register_listeners
 from bot.logs import configure_logging
 from bot.runtime import Runtime
-from bot.slack_files import build_retry_handlers
+from bot.slack.files import build_retry_handlers
+from bot.slack.listeners import register_listeners
 
 # Mirrors bot.worker.SHUTDOWN_S, without importing Huey's consumer into the listener.
 SHUTDOWN_S = 25.0

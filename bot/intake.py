@@ -2,7 +2,7 @@
 
 Everything here is cheap (one store call, at most one ``files.info``): it runs in the listener
 process, which must ack Slack within 3 s and never loads the heavy stack. The work itself runs
-in a worker (:mod:`bot.tasks`).
+in a worker (:mod:`bot.jobs`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.queue import QueueFull, QueueUnavailable
-from bot.replies import problem_text, queue_text, slack_problem_text, working_text
-from bot.requests import SegmentCommand
 from bot.runtime import Runtime
-from bot.slack_files import SlackFile, check_size
+from bot.slack.api import api_error, needed_scope
+from bot.slack.blocks.replies import problem_text, queue_text, slack_problem_text, working_text
+from bot.slack.files import SlackFile, check_size
+from bot.words.grammar import SegmentCommand
 from segmentation.errors import SegmentationError
 
 __all__ = ["start_command", "accept_file", "command_key", "file_key", "post_text", "tell_place"]
@@ -96,11 +97,10 @@ def accept_file(
     try:
         file = SlackFile.from_api(client.files_info(file=file_id)["file"])
     except SlackApiError as error:
-        code = _api_error(error)
+        code = api_error(error)
         logger.warning("files.info failed for %s in %s: %s", file_id, channel, code)
         if file_obj is not None and SlackFile.from_api(file_obj).is_data:
-            needed = error.response.get("needed") if error.response is not None else None
-            post_text(client, channel, thread_ts, slack_problem_text(code, needed))
+            post_text(client, channel, thread_ts, slack_problem_text(code, needed_scope(error)))
         return
     if not file.is_data or (bot_user_id is not None and file.user == bot_user_id):
         return
@@ -166,9 +166,3 @@ def post_text(client: WebClient, channel: str, thread_ts: str | None, text: str)
         client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except (SlackClientError, OSError) as error:
         logger.error("Could not post to %s (thread %s): %s", channel, thread_ts, error)
-
-
-def _api_error(error: SlackApiError) -> str:
-    response = error.response
-    code = response.get("error") if response is not None else None
-    return str(code or f"HTTP {getattr(response, 'status_code', '?')}")

@@ -2,8 +2,10 @@
 
 A supervisor process runs Huey's consumer with ``SEGBOT_WORKERS`` worker processes (the
 segmentation is CPU-bound, so processes, not threads) and the :class:`~bot.queue.Sweeper`
-thread. SIGTERM lets the running jobs finish for up to :data:`SHUTDOWN_S` seconds and hands the
-rest back to the queue; jobs still waiting stay in the store for the next start.
+thread. Here the job code meets the queue: each worker runs jobs with the handlers of
+:func:`bot.jobs.start_worker`, registered by kind. SIGTERM lets the running jobs finish for up
+to :data:`SHUTDOWN_S` seconds and hands the rest back to the queue; jobs still waiting stay in
+the store for the next start.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from huey.consumer import Consumer, ConsumerStopped
 
 from bot.config import Settings
+from bot.jobs import start_worker
 from bot.queue import JobQueue, Sweeper, die_with_parent, store_errors
 from bot.store import migrate_at_start
 
@@ -79,7 +82,7 @@ def serve_workers(settings: Settings, *, with_parent: bool = False) -> None:
     if with_parent:
         die_with_parent()
     migrate_at_start(settings)
-    queue = JobQueue(settings)
+    queue = JobQueue(settings, handlers=start_worker)
     consumer = _consumer(queue, settings.workers, "process")
     consumer.start()  # forks the workers and installs the signal handlers
     sweeper = Sweeper(settings, slots=settings.workers)
@@ -108,7 +111,7 @@ class ThreadWorkers:
 
     def __init__(self, settings: Settings, workers: int | None = None) -> None:
         migrate_at_start(settings)
-        self.queue = JobQueue(settings)
+        self.queue = JobQueue(settings, handlers=start_worker)
         self._consumer = _consumer(self.queue, workers or settings.workers, "thread")
         self._sweeper = Sweeper(settings, slots=workers or settings.workers)
         self._threads: list[threading.Thread] = []

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.replies import render_answer
+from bot.slack.blocks.replies import render_answer
 from segmentation import Options, format_report, run
 from segmentation.model.clustering import refit_labels
 from segmentation.model.stability import segment_stability, stability_warning, stability_words

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bot.replies import render_answer
+from bot.slack.blocks.replies import render_answer
 from segmentation import demo_csv, run
 from segmentation.demo import DEMO_FILENAME
 from segmentation.explain.report import format_report

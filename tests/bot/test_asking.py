@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.asking import Asked, KnownSegment, clean_text, examples, parse
+from bot.words.asking import Asked, KnownSegment, clean_text, examples, parse
 
 MALL = ("CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)")
 INCOME, SPEND = "Annual Income (k$)", "Spending Score (1-100)"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.followups import (
+from bot.slack.blocks.buttons import (
     COLUMNS_BLOCK,
     MAX_VALUE_CHARS,
     READING_BLOCK,
@@ -99,7 +99,7 @@ def test_changing_the_reading_lets_the_core_choose_the_columns_of_the_new_one() 
 
 
 def test_help_shows_the_buttons() -> None:
-    from bot.replies import usage_reply
+    from bot.slack.blocks.replies import usage_reply
 
     text = usage_reply().text
     for label in ("Fewer segments", "More segments", "Choose columns…", "Audience files"):

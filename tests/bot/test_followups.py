@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.followups import (
+from bot.slack.blocks.buttons import (
     ACTION_AUDIENCE,
     ACTION_COLUMNS,
     ACTION_FEWER,

@@ -9,7 +9,8 @@ import logging
 import pytest
 
 from bot.logs import TokenRedactor, redact
-from bot.replies import MAX_BLOCKS, MAX_SECTION_CHARS, render_answer, usage_reply
+from bot.slack.blocks.replies import MAX_BLOCKS, render_answer, usage_reply
+from bot.slack.text import MAX_SECTION_CHARS
 from segmentation import Options, demo_csv, run
 from tests.bot.slack_server import message_text
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import BadCommand, SegmentCommand, parse_command
+from bot.words.grammar import BadCommand, SegmentCommand, parse_command
 from segmentation import SegmentationError
 
 

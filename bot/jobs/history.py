@@ -1,5 +1,6 @@
-"""The worker's side of the run history: compare a fresh result with the channel's previous
-run, remember it once answered, and answer ``/segment history``, ``compare`` and ``forget``.
+"""The history job and the history part of every answer: compare a fresh result with the
+channel's previous run, remember it once answered, and answer ``/segment history``, ``compare``
+and ``forget`` (``/segment`` jobs whose action is one of those; see :mod:`bot.jobs.command`).
 
 Only worker processes import this module (it loads the core). A database that cannot be reached
 never costs the person their answer: the answer says, in one line, that the run was not
@@ -21,7 +22,9 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.queue import AnswerGuard, Job
-from bot.replies import Reply, escape
+from bot.slack.blocks.replies import Reply
+from bot.slack.files import safe_stem
+from bot.slack.text import escape
 from bot.store import History, StoreUnavailable
 from segmentation import SegmentationError, SegmentationResult
 from segmentation.model.compare import Movement, RunSnapshot, carry_colours, compare, snapshot
@@ -35,6 +38,8 @@ __all__ = [
     "add_movement",
     "upload_movement",
     "movement_file",
+    "movement_files",
+    "record_run",
     "NOT_REMEMBERED",
     "UNREACHABLE",
 ]
@@ -186,7 +191,6 @@ def add_movement(reply: Reply, movement: Movement | None, note: str | None) -> R
 
 def movement_file(source_name: str, movement: Movement) -> dict[str, Any]:
     """The movement picture as one entry of a ``files_upload_v2`` call."""
-    from bot.slack_files import safe_stem
     from segmentation.output.render import render_movement
 
     stem = safe_stem(source_name)
@@ -195,6 +199,32 @@ def movement_file(source_name: str, movement: Movement) -> dict[str, Any]:
         "filename": f"{stem}-movement.png",
         "title": f"{stem}: how customers moved since last time",
     }
+
+
+def movement_files(source_name: str, memory: Remembered | None) -> list[dict[str, Any]]:
+    """The movement picture to upload with an answer, when there is a movement to show."""
+    if memory is None or memory.movement is None:
+        return []
+    return [movement_file(source_name, memory.movement)]
+
+
+def record_run(
+    client: WebClient,
+    settings: Settings,
+    channel: str,
+    thread_ts: str,
+    memory: Remembered | None,
+    source: bytes,
+    job: Job,
+) -> None:
+    """Remember the answered run; say so in the thread when that failed."""
+    if memory is None:
+        return
+    options = {k: job.get(k) for k in ("k", "columns", "mode") if job.get(k) is not None}
+    note = after_answer(settings, channel, memory, source, options)
+    if note and memory.note is None:
+        # The answer is out already; say in its thread that this run was not remembered.
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=note)
 
 
 def upload_movement(

@@ -7,16 +7,16 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.followups import (
+from bot.runtime import Runtime
+from bot.slack.blocks.buttons import (
     ACTION_COLUMNS,
     COLUMNS_BLOCK,
     COLUMNS_VIEW,
     BadValue,
     read_submission,
 )
-from bot.listeners.actions import accept_followup, file_problem, tell
-from bot.replies import problem_text
-from bot.runtime import Runtime
+from bot.slack.blocks.replies import problem_text
+from bot.slack.listeners.actions import accept_followup, file_problem, tell
 
 __all__ = ["register", "handle_columns_submitted"]
 

@@ -1,8 +1,10 @@
-"""Wiring only: which Bolt listener handles which Slack request."""
+"""Wiring only: which Bolt listener handles which Slack request (each module registers its own).
+May import bot.intake, runtime, queue, words and bot.slack; never bot.jobs, never the core.
+"""
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, errors, events, history, mentions, views
+from bot.slack.listeners import actions, commands, errors, events, history, mentions, views
 
 __all__ = ["register_listeners"]
 

@@ -3,7 +3,7 @@
 The listener only decides whether a message is for us, records one job per message in the
 ledger (Slack's retries and the second event of the same message find it there) and says the
 place in line. Understanding the words needs the file's headers, so it happens in the worker
-(:mod:`bot.answers`); only "history" and "compare", which need no file, are turned here into the
+(:mod:`bot.jobs.ask`); only "history" and "compare", which need no file, are turned here into the
 same request ``/segment history`` and ``/segment compare`` produce and run as a command job.
 """
 
@@ -14,12 +14,12 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.asking import clean_text, parse
 from bot.intake import post_text, tell_place
 from bot.queue import QueueFull, QueueUnavailable
-from bot.replies import problem_text
-from bot.requests import BadCommand, parse_command
 from bot.runtime import Runtime
+from bot.slack.blocks.replies import problem_text
+from bot.words.asking import clean_text, parse
+from bot.words.grammar import BadCommand, parse_command
 
 __all__ = ["register", "handle_mention", "handle_direct_message", "message_key", "is_for_us"]
 

@@ -1,8 +1,8 @@
 """What a worker runs for a click: the same file again with one thing changed, or its audiences.
 
-Worker side only (imports the core through :mod:`bot.tasks`). The job carries the answer's
-state before and after the click (see :mod:`bot.followups`); the new answer is a new message
-in the same thread, saying what changed and who asked, with its own buttons.
+Worker side only (imports the core through :mod:`bot.jobs.common`). The job carries the
+answer's state before and after the click (see :mod:`bot.slack.blocks.buttons`); the new answer
+is a new message in the same thread, saying what changed and who asked, with its own buttons.
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.followups import (
+from bot.jobs.common import Stages, download, post, post_once
+from bot.jobs.core import job_options, run_limited, segment
+from bot.queue import AnswerGuard, ClaimLost, Job
+from bot.slack.api import api_error, needed_scope
+from bot.slack.blocks.buttons import (
     ACTION_AUDIENCE,
     ACTION_COLUMNS,
     DEMO_SOURCE,
@@ -22,20 +26,9 @@ from bot.followups import (
     change_text,
     state_of,
 )
-from bot.queue import AnswerGuard, ClaimLost, Job
-from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
-from bot.slack_files import SlackFile, check_size, upload_answer, upload_audiences
-from bot.tasks import (
-    _api_error,
-    _download,
-    _needed,
-    _post,
-    _Stages,
-    job_options,
-    post_once,
-    run_limited,
-    segment,
-)
+from bot.slack.blocks.replies import failure_text, problem_text, render_answer, slack_problem_text
+from bot.slack.files import SlackFile, check_size, upload_answer, upload_audiences
+from bot.slack.text import escape
 from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.output.export import audience_files
 
@@ -61,7 +54,7 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
     """Answer one click in its thread: a new answer, or the audience files."""
     op, channel, thread_ts, user = job["op"], job["channel"], job.get("thread_ts"), job.get("user")
     before, after = FollowUp.from_json(job["before"]), FollowUp.from_json(job["after"])
-    stages = _Stages()
+    stages = Stages()
     what = "the demo sample" if after.source == DEMO_SOURCE else "that file"
     try:
         with stages.stage("fetch"):
@@ -70,7 +63,7 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
             else:
                 file = SlackFile.from_api(client.files_info(file=after.source)["file"])
                 check_size(file, settings.max_file_bytes)
-                source, name, what = _download(settings, client, file), file.name, file.name
+                source, name, what = download(settings, client, file), file.name, file.name
         options = job_options(settings, **followup_options(op, before, after))
         change = change_text(before, after, op)
         asked = f"{change}, asked by <@{user}>" if user else change
@@ -81,7 +74,7 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
             with stages.stage("export"):
                 files = audience_files(result, redact_key=settings.redact_key)
             with stages.stage("post"):
-                _post(client, guard, channel, thread_ts, _audience_text(name, asked, files))
+                post(client, guard, channel, thread_ts, _audience_text(name, asked, files))
             with stages.stage("upload"):
                 upload_audiences(
                     client, channel=channel, thread_ts=thread_ts, source_name=name, files=files
@@ -111,14 +104,14 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
     except ClaimLost:
         raise
     except SegmentationError as problem:
-        _post(client, guard, channel, thread_ts, problem_text(str(problem)))
+        post(client, guard, channel, thread_ts, problem_text(str(problem)))
     except SlackApiError as error:
-        code = _api_error(error)
+        code = api_error(error)
         logger.warning("Slack refused a call for a %s click in %s: %s", op, channel, code)
-        _post(client, guard, channel, thread_ts, slack_problem_text(code, _needed(error)))
+        post(client, guard, channel, thread_ts, slack_problem_text(code, needed_scope(error)))
     except Exception:
         logger.exception("A %s click failed in %s", op, channel)
-        _post(client, guard, channel, thread_ts, failure_text(what))
+        post(client, guard, channel, thread_ts, failure_text(what))
 
 
 def _post_new_answer(

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot.replies import failure_text
+from bot.slack.blocks.replies import failure_text
 
 __all__ = ["register", "handle_unexpected_error"]
 

@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot.queue import QueueFull, QueueUnavailable
-from bot.replies import Reply, problem_text
 from bot.runtime import Runtime
+from bot.slack.blocks.replies import Reply, problem_text
 
 __all__ = ["register", "forget_prompt", "handle_forget", "handle_keep", "FORGET", "KEEP"]
 

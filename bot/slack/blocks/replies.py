@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bot.slack.text import MAX_SECTION_CHARS, clip, context, escape, section
+
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
-    from bot.followups import FollowUp
+    from bot.slack.blocks.buttons import FollowUp
     from segmentation import SegmentationResult
 
 __all__ = [
@@ -20,12 +22,10 @@ __all__ = [
     "problem_text",
     "failure_text",
     "no_data_file_text",
-    "escape",
     "slack_problem_text",
 ]
 
 MAX_BLOCKS = 50
-MAX_SECTION_CHARS = 3000
 MAX_HEADER_CHARS = 150
 # Leave room for the header, headline, divider, warnings, confidence and footer blocks.
 _MAX_SEGMENT_BLOCKS = MAX_BLOCKS - 9
@@ -39,11 +39,6 @@ class Reply:
 
     text: str
     blocks: list[Block] = field(default_factory=list)
-
-
-def escape(text: str) -> str:
-    """Escape the three characters Slack's mrkdwn treats as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def render_answer(
@@ -63,18 +58,18 @@ def render_answer(
             "type": "header",
             "text": {
                 "type": "plain_text",
-                "text": _clip(f"Customer segments: {result.source_name}", MAX_HEADER_CHARS),
+                "text": clip(f"Customer segments: {result.source_name}", MAX_HEADER_CHARS),
                 "emoji": True,
             },
         },
         # What to do first comes right under the headline; how sure we are closes the message.
-        _section(
+        section(
             f"*{escape(result.headline)}*"
             + (f"\n:dart: {escape(result.priority)}" if result.priority else "")
         ),
     ]
     if requested_by:
-        blocks.append(_context(f"Asked for by <@{requested_by}>"))
+        blocks.append(context(f"Asked for by <@{requested_by}>"))
     blocks.append({"type": "divider"})
 
     from segmentation.model.stability import stability_words  # worker side only: the core is loaded
@@ -83,7 +78,7 @@ def render_answer(
     for segment in shown:
         trust = stability_words(segment.stability)
         blocks.append(
-            _section(
+            section(
                 f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
                 f"({_percent(segment.share)})\n{escape(segment.description)}"
                 + (f"\n_Stability: {escape(trust)}_" if trust else "")
@@ -92,28 +87,26 @@ def render_answer(
     rest = result.segments[len(shown) :]
     if rest:
         blocks.append(
-            _section(
-                "…and " + ", ".join(f"*{escape(s.name)}* ({_customers(s.size)})" for s in rest)
-            )
+            section("…and " + ", ".join(f"*{escape(s.name)}* ({_customers(s.size)})" for s in rest))
         )
     if result.warnings:
         blocks.append(
-            _section("*Worth knowing*\n" + "\n".join(f"• {escape(w)}" for w in result.warnings))
+            section("*Worth knowing*\n" + "\n".join(f"• {escape(w)}" for w in result.warnings))
         )
     if result.confidence:
-        blocks.append(_context(escape(result.confidence)))
+        blocks.append(context(escape(result.confidence)))
     footer = "The scatter plot and every row with its segment (CSV) are in the thread."
     if result.plot_note:
         footer = f"{escape(result.plot_note)} {footer}"
-    blocks.append(_context(footer))
+    blocks.append(context(footer))
     if followup is not None:
-        from bot.followups import answer_buttons
+        from bot.slack.blocks.buttons import answer_buttons
 
         blocks.append(answer_buttons(followup))
 
     summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
     lead = f"{result.headline} {result.priority}".strip()
-    text = _clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
+    text = clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
     return Reply(text=text, blocks=blocks)
 
 
@@ -141,13 +134,13 @@ _USAGE = (
 
 def usage_reply() -> Reply:
     """``/segment help``."""
-    return Reply(text=_USAGE, blocks=[_section(_USAGE)])
+    return Reply(text=_USAGE, blocks=[section(_USAGE)])
 
 
 def bad_command_reply(problem: str) -> Reply:
     """A polite 'I did not understand' followed by the usage."""
     text = f"Sorry, I didn't understand that. {escape(problem)}\n\n{_USAGE}"
-    blocks = [_section(f":thinking_face: {escape(problem)}"), _section(_USAGE)]
+    blocks = [section(f":thinking_face: {escape(problem)}"), section(_USAGE)]
     return Reply(text=text, blocks=blocks)
 
 
@@ -188,18 +181,6 @@ def no_data_file_text() -> str:
         ":open_file_folder: I couldn't find a data file in this channel. Drop a .csv, .tsv, .txt "
         "or .xlsx file here and I'll segment it right away, or try `/segment demo`."
     )
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, MAX_SECTION_CHARS)}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, 2000)}]}
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _customers(n: int) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot import intake
-from bot.replies import bad_command_reply, usage_reply
-from bot.requests import BadCommand, parse_command
 from bot.runtime import Runtime
+from bot.slack.blocks.replies import bad_command_reply, usage_reply
+from bot.words.grammar import BadCommand, parse_command
 
 __all__ = ["register", "handle_segment"]
 
@@ -29,7 +29,7 @@ def handle_segment(ack: Ack, command: dict[str, Any], context: BoltContext) -> N
         ack(text=reply.text, blocks=reply.blocks)
         return
     if request.action == "forget":
-        from bot.listeners.history import forget_prompt
+        from bot.slack.listeners.history import forget_prompt
 
         reply = forget_prompt()
         ack(text=reply.text, blocks=reply.blocks)

@@ -16,7 +16,9 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.followups import (
+from bot.queue import QueueFull, QueueUnavailable
+from bot.runtime import Runtime
+from bot.slack.blocks.buttons import (
     ACTION_AUDIENCE,
     ACTION_COLUMNS,
     ACTION_FEWER,
@@ -29,9 +31,7 @@ from bot.followups import (
     columns_modal,
     read_value,
 )
-from bot.queue import QueueFull, QueueUnavailable
-from bot.replies import problem_text, queue_text
-from bot.runtime import Runtime
+from bot.slack.blocks.replies import problem_text, queue_text
 
 __all__ = [
     "register",

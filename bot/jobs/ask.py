@@ -1,8 +1,8 @@
 """What a worker does with a message in words (a job of kind ``ask``): understand it against
 the file it is about, and answer once in the thread.
 
-Which file: in a thread, the one the thread is about (:mod:`bot.threads`, written by every
-answer); at the top of a channel or a direct message, the latest data file there. The answer
+Which file: in a thread, the one the thread is about (:mod:`bot.queue.links`, written by
+every answer); at the top of a channel or a direct message, the latest data file there. The answer
 is a new segmentation (another number of segments, other columns, another reading), a closer
 look at one segment (with its audience file when the file has contacts), a question back when
 a word fits two columns or segments, or help with three examples that work on this file.
@@ -18,13 +18,15 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.asking import Asked, KnownSegment, examples, parse
 from bot.config import Settings
+from bot.jobs import common, core
 from bot.queue import AnswerGuard, ClaimLost, Job
-from bot.replies import escape, failure_text, problem_text, render_answer, slack_problem_text
-from bot.requests import BadCommand, parse_command
-from bot.slack_files import SlackFile, check_size, upload_answer, upload_audiences
-from bot.threads import DEMO_FILE, ThreadLinks
+from bot.slack.api import api_error, needed_scope
+from bot.slack.blocks.replies import failure_text, problem_text, render_answer, slack_problem_text
+from bot.slack.files import SlackFile, check_size, upload_answer, upload_audiences
+from bot.slack.text import escape
+from bot.words.asking import Asked, KnownSegment, examples, parse
+from bot.words.grammar import BadCommand, parse_command
 from segmentation import (
     Options,
     SegmentationError,
@@ -40,53 +42,13 @@ from segmentation.output.export import (
     segment_slugs,
 )
 
-__all__ = ["run_ask", "remember_answer", "segment_detail_text", "help_text"]
+__all__ = ["run_ask", "segment_detail_text", "help_text"]
 
 logger = logging.getLogger(__name__)
-
-_links: dict[int, ThreadLinks] = {}
-
-
-def links_for(settings: Settings) -> ThreadLinks:
-    """One link store per settings object (and process: it reconnects after a fork)."""
-    store = _links.get(id(settings))
-    if store is None:
-        store = _links[id(settings)] = ThreadLinks(settings)
-    return store
-
-
-def remember_answer(
-    settings: Settings,
-    channel: str,
-    thread_ts: str,
-    file_id: str,
-    name: str,
-    options: Options,
-    result: SegmentationResult,
-) -> None:
-    """Record that ``thread_ts`` is about ``file_id`` and its newest answer is ``result``.
-
-    Never fails the job that calls it: a lost link only means the next mention there uses the
-    channel's latest file.
-    """
-    link = {
-        "file": file_id,
-        "name": name,
-        "k": result.k,
-        "columns": list(options.columns) if options.columns else None,
-        "mode": options.mode,
-        "segments": [{"name": s.name, "description": s.description} for s in result.segments],
-    }
-    try:
-        links_for(settings).remember(channel, thread_ts, link)
-    except Exception as error:
-        logger.warning("Could not record the thread %s in %s: %s", thread_ts, channel, error)
 
 
 def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Answer one message in its thread (exactly one post, guarded)."""
-    from bot import tasks  # the worker's helpers; imported here to keep the cycle one way
-
     channel, reply_ts = job["channel"], job["reply_ts"]
     what = "your message"
     try:
@@ -96,11 +58,11 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
                 ":open_file_folder: I couldn't find a data file here to work on. Drop a .csv, "
                 ".tsv, .txt or .xlsx file and I'll segment it, then ask me about it in its thread."
             )
-            tasks._post(client, guard, channel, reply_ts, text)
+            common.post(client, guard, channel, reply_ts, text)
             return
         file_id, name, data, link = source
         what = name
-        table = load_table(data, filename=name, limits=tasks.job_options(settings).limits)
+        table = load_table(data, filename=name, limits=core.job_options(settings).limits)
         plan = plan_columns(table)
         headers = [str(c) for c in table.columns if c not in plan.personal]
         # Examples name columns the core would really use (not ids or free text).
@@ -109,7 +71,7 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
             KnownSegment(s["name"], s.get("description", "")) for s in link.get("segments") or ()
         ]
         asked = parse(job["text"], headers=headers, segments=known)
-        previous = tasks.job_options(
+        previous = core.job_options(
             settings, link.get("k"), _tuple(link.get("columns")), link.get("mode") or "auto"
         )
         needs_segments = asked.kind in ("help", "unclear", "about") and not known
@@ -117,18 +79,18 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
         if needs_segments or needs_k:
             # No answer of ours in this thread yet: segment as a drop would, to know its
             # segments (names to match, examples) and its number of segments ("more").
-            first = tasks.run_limited(data, name, previous, seconds=settings.job_timeout_s)
+            first = core.run_limited(data, name, previous, seconds=settings.job_timeout_s)
             previous = replace(previous, k=first.k)
             known = [KnownSegment(s.name, s.description) for s in first.segments]
             asked = parse(job["text"], headers=headers, segments=known)
 
         if asked.kind in ("help", "unclear"):
             text = help_text(asked, usable, known, name)
-            tasks._post(client, guard, channel, reply_ts, text)
+            common.post(client, guard, channel, reply_ts, text)
         elif asked.kind == "ask_back":
-            tasks._post(client, guard, channel, reply_ts, _ask_back_text(asked))
+            common.post(client, guard, channel, reply_ts, _ask_back_text(asked))
         elif asked.kind in ("history", "compare"):
-            tasks._post(client, guard, channel, reply_ts, _command_text(asked.kind))
+            common.post(client, guard, channel, reply_ts, _command_text(asked.kind))
         elif asked.kind == "about":
             _about(client, settings, guard, job, file_id, name, data, previous, known, asked)
         else:
@@ -136,16 +98,14 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
     except ClaimLost:
         raise
     except SegmentationError as problem:
-        tasks._post(client, guard, channel, reply_ts, problem_text(str(problem)))
+        common.post(client, guard, channel, reply_ts, problem_text(str(problem)))
     except SlackApiError as error:
-        code = tasks._api_error(error)
+        code = api_error(error)
         logger.warning("Slack refused a call for a message in %s: %s", channel, code)
-        tasks._post(
-            client, guard, channel, reply_ts, slack_problem_text(code, tasks._needed(error))
-        )
+        common.post(client, guard, channel, reply_ts, slack_problem_text(code, needed_scope(error)))
     except Exception:
         logger.exception("Answering a message failed in %s", channel)
-        tasks._post(client, guard, channel, reply_ts, failure_text(what))
+        common.post(client, guard, channel, reply_ts, failure_text(what))
 
 
 # ---------------------------------------------------------------------------- the answers
@@ -163,8 +123,6 @@ def _again(
     asked: Asked,
 ) -> None:
     """Segment again with what the message changed; the same answer as a drop, in the thread."""
-    from bot import tasks
-
     k = asked.k
     if k is None and asked.k_step:
         k = max(2, (previous.k or 2) + asked.k_step)
@@ -175,13 +133,13 @@ def _again(
     new_mode = asked.mode is not None and asked.mode != previous.mode
     columns = asked.columns or (None if new_mode else previous.columns)
     options = replace(previous, k=k, columns=columns, mode=asked.mode or previous.mode)
-    result, png, csv = tasks.segment(
+    result, png, csv = core.segment(
         data, name, options, seconds=settings.job_timeout_s, redact_key=settings.redact_key
     )
     channel, reply_ts = job["channel"], job["reply_ts"]
     reply = render_answer(result, requested_by=job.get("user"))
     lead = _matched_text(asked)
-    tasks.post_once(
+    common.post_once(
         client,
         guard,
         channel=channel,
@@ -190,7 +148,7 @@ def _again(
         blocks=([_section(lead)] if lead else []) + reply.blocks,
     )
     upload_answer(client, channel=channel, thread_ts=reply_ts, source_name=name, png=png, csv=csv)
-    remember_answer(settings, channel, reply_ts, file_id, name, options, result)
+    common.remember_answer(settings, channel, reply_ts, file_id, name, options, result)
 
 
 def _about(
@@ -206,16 +164,14 @@ def _about(
     asked: Asked,
 ) -> None:
     """A closer look at one segment of the thread's answer, and its audience file."""
-    from bot import tasks
-
-    result = tasks.run_limited(data, name, previous, seconds=settings.job_timeout_s)
+    result = core.run_limited(data, name, previous, seconds=settings.job_timeout_s)
     wanted = known[asked.segment or 0].name if known else None
     segment = next((s for s in result.segments if s.name == wanted), None)
     if segment is None:  # the file changed since: fall back to the same position
         segment = result.segments[min(asked.segment or 0, len(result.segments) - 1)]
     channel, reply_ts = job["channel"], job["reply_ts"]
     text = segment_detail_text(result, segment.id)
-    tasks.post_once(
+    common.post_once(
         client, guard, channel=channel, thread_ts=reply_ts, text=text, blocks=[_section(text)]
     )
     if _has_contacts(result):
@@ -303,14 +259,12 @@ def _source(
     client: WebClient, settings: Settings, job: Job
 ) -> tuple[str, str, bytes, dict[str, Any]] | None:
     """(file id, name, bytes, the thread's link) of the data this message is about."""
-    from bot import tasks
-
     channel = job["channel"]
     link: dict[str, Any] = {}
     if job.get("thread_ts"):
-        link = links_for(settings).get(channel, job["thread_ts"]) or {}
-    if link.get("file") == DEMO_FILE:
-        return DEMO_FILE, "demo.csv", demo_csv(), link
+        link = common.links_for(settings).get(channel, job["thread_ts"]) or {}
+    if link.get("file") == common.DEMO_FILE:
+        return common.DEMO_FILE, "demo.csv", demo_csv(), link
     file: SlackFile | None = None
     if link.get("file"):
         file = SlackFile.from_api(client.files_info(file=link["file"])["file"])
@@ -318,11 +272,11 @@ def _source(
         # A thread we have no record of (an answer older than the links): its own file.
         file = _thread_file(client, channel, job["thread_ts"], job.get("bot_user_id"))
     if file is None:
-        file = tasks._latest_data_file(client, job)
+        file = common.latest_data_file(client, job)
     if file is None:
         return None
     check_size(file, settings.max_file_bytes)
-    return file.id, file.name, tasks._download(settings, client, file), link
+    return file.id, file.name, common.download(settings, client, file), link
 
 
 def _thread_file(

@@ -21,14 +21,11 @@ import time
 from typing import Any
 
 from bot.config import Settings
-from bot.followups import DEMO_SOURCE
 
-__all__ = ["ThreadLinks", "DEMO_FILE"]
+__all__ = ["ThreadLinks"]
 
 logger = logging.getLogger(__name__)
 
-# The file id recorded for answers about the built-in sample.
-DEMO_FILE = DEMO_SOURCE
 # A thread nobody wrote in for this long is forgotten.
 LINK_TTL_S = 90 * 24 * 3600
 

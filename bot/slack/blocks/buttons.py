@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from bot.slack.text import clip
+
 if TYPE_CHECKING:  # the listener never loads the core; only workers format results
     from segmentation import SegmentationResult
 
@@ -293,7 +295,7 @@ def columns_modal(state: FollowUp, *, channel: str, thread_ts: str | None) -> Bl
 
 def _label(state: FollowUp, column: str) -> str:
     text = _RFM_LABELS.get(column, column) if state.mode == "rfm" or state.order_log else column
-    return text if len(text) <= MAX_OPTION_TEXT else text[: MAX_OPTION_TEXT - 1] + "…"
+    return clip(text, MAX_OPTION_TEXT)
 
 
 def _option(text: str, value: str) -> Block:
