@@ -20,6 +20,7 @@ from segmentation.clustering import (
 )
 from segmentation.describe import (
     describe_segment,
+    describe_wide_segment,
     level_of,
     name_segments,
     profile_segment,
@@ -36,6 +37,7 @@ from segmentation.result import Options, Segment, SegmentationResult
 from segmentation.rfm import segment_orders
 from segmentation.stability import segment_stability, stability_warning
 from segmentation.voice import column_words, confidence_line, customers_priority
+from segmentation.wording import is_share_column, is_year_column
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
@@ -235,6 +237,7 @@ def _describe(
     ]
     distinct = [{c: float(fit.centers[i, j]) for j, c in enumerate(features)} for i in range(fit.k)]
     names = name_segments(levels, distinct)
+    kinds = _number_kinds(features, ranked, currencies)
     segments: list[Segment] = []
     sizes = np.bincount(fit.labels, minlength=fit.k)
     for i in range(fit.k):
@@ -251,14 +254,38 @@ def _describe(
                 levels=levels[i],
                 centroid=centroid,
                 profile=profile,
-                description=describe_segment(
-                    levels[i], centroid, profile_sentence(profile), currencies
+                description=(
+                    describe_wide_segment(levels[i], centroid, distinct[i], kinds, currencies)
+                    if len(features) > 2
+                    else describe_segment(
+                        levels[i], centroid, profile_sentence(profile), currencies
+                    )
                 ),
                 color=color,
                 marker=marker,
             )
         )
     return segments
+
+
+def _number_kinds(
+    features: list[str], ranked: np.ndarray, currencies: dict[str, str]
+) -> dict[str, str]:
+    """How each column's numbers read: money, a year, a share (0 to 1) or a plain number.
+    ``ranked`` holds each column's values sorted (NaN last), so the range is at hand."""
+    kinds: dict[str, str] = {}
+    for j, col in enumerate(features):
+        finite = ranked[:, j][np.isfinite(ranked[:, j])]
+        low, high = (float(finite[0]), float(finite[-1])) if len(finite) else (0.0, 0.0)
+        if col in currencies:
+            kinds[col] = "money"
+        elif is_year_column(col, low, high):
+            kinds[col] = "year"
+        elif is_share_column(col, low, high):
+            kinds[col] = "share"
+        else:
+            kinds[col] = "number"
+    return kinds
 
 
 def _add_segment_columns(frame: pd.DataFrame, labels: pd.Series, names: np.ndarray) -> pd.DataFrame:
