@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation.features import tokens
-from segmentation.naming import AVERAGE_NAME, apart_phrase, name_parts
+from segmentation.naming import AVERAGE_NAME, apart_phrase, distinctive_columns, name_parts
 from segmentation.number_words import format_number
 from segmentation.result import Level
 from segmentation.voice import centre_words, column_words
@@ -261,10 +261,11 @@ def _character_action(levels: dict[str, Level]) -> tuple[str, str]:
     return _generic_text(levels)
 
 
-def segment_action(levels: dict[str, Level]) -> str:
-    """The suggested action for a segment with these levels (the second sentence)."""
+def segment_action(levels: dict[str, Level], distinct: Mapping[str, float] | None = None) -> str:
+    """The suggested action for a segment with these levels (the second sentence);
+    ``distinct`` (its centre in standard deviations) as for :func:`describe_wide_segment`."""
     if len(levels) > 2:
-        return _wide_lead_action(levels)[1]
+        return _wide_lead_action(levels, distinct)[1]
     return _character_action(levels)[1]
 
 
@@ -295,11 +296,23 @@ _VALUE_LEAD: dict[Level, str] = {
 }
 
 
-def _wide_lead_action(levels: Mapping[str, Level]) -> tuple[str, str]:
+def _wide_lead_action(
+    levels: Mapping[str, Level], distinct: Mapping[str, float] | None = None
+) -> tuple[str, str]:
     value = value_level(levels)
     if value is not None:
         return _VALUE_LEAD[value], _SPEND_TEXT[value][1]
-    return "What sets them apart", _generic_text(dict(levels))[1]
+    apart = distinctive_columns(levels, distinct, len(levels)) if distinct is not None else []
+    if not apart:
+        return "What sets them apart", _generic_text(dict(levels))[1]
+    # Without a spend column nothing says what they are worth: the action builds on what
+    # sets them apart (what they do most, else what they do least), so each gets its own.
+    highs = [c for c in apart if levels[c] == "high"]
+    if highs:
+        action = f"Lead with {column_words(highs[0])}, where they stand out, and test offers here."
+    else:
+        action = f"Find out why {column_words(apart[0])} is low for them before spending on them."
+    return "What sets them apart", action
 
 
 def describe_wide_segment(
@@ -315,7 +328,7 @@ def describe_wide_segment(
     ``distinct`` is the centre in standard deviations from the average; ``kinds`` says how
     each column's numbers read ("year", "share", "money", "number").
     """
-    lead, action = _wide_lead_action(levels)
+    lead, action = _wide_lead_action(levels, distinct)
     apart = apart_phrase(levels, centroid, distinct, kinds, currencies or {}, column_words)
     return f"{lead}: {apart}. {action}"
 

@@ -19,6 +19,7 @@ __all__ = [
     "NAME_PARTS",
     "QUOTED_COLUMNS",
     "AVERAGE_NAME",
+    "MAX_PROFILE_COLUMNS",
     "distinctive_columns",
     "name_parts",
     "apart_phrase",
@@ -28,6 +29,8 @@ __all__ = [
 NAME_PARTS = 2
 # Columns a description quotes with their numbers.
 QUOTED_COLUMNS = 3
+# Columns the profile picture shows (more make cells too narrow to read a number in).
+MAX_PROFILE_COLUMNS = 10
 # The name of a segment close to the average on every column.
 AVERAGE_NAME = "Close to average"
 # From this many standard deviations away a segment is "far" above or below the average.

@@ -32,6 +32,7 @@ from segmentation.describe import (
 from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
 from segmentation.features import ColumnPlan, plan_columns
 from segmentation.loading import MAX_MAGNITUDE, load_table
+from segmentation.naming import MAX_PROFILE_COLUMNS
 from segmentation.orders import detect_order_log, find_order_columns
 from segmentation.result import Options, Segment, SegmentationResult
 from segmentation.rfm import segment_orders
@@ -132,7 +133,10 @@ def segment_customers(
     priority = customers_priority(
         segments,
         spend,
-        [segment_action(s.levels) for s in segments],
+        [
+            segment_action(s.levels, dict(zip(features, fit.centers[s.id].tolist(), strict=True)))
+            for s in segments
+        ],
         currencies.get(spend) if spend else None,
     )
     how = (
@@ -164,6 +168,7 @@ def segment_customers(
         points=points,
         plot_axes=plot_axes,
         plot_note=plot_note,
+        plot_kind="profile" if len(features) > 2 else "scatter",
         excluded_columns=dict(plan.excluded),
         priority=priority,
         confidence=confidence,
@@ -320,9 +325,10 @@ def _plot_data(
         spread = (sizes[:, None] * fit.centers**2).sum(axis=0) / sizes.sum()
         best = sorted(np.argsort(-spread)[:2])
         axes = (features[best[0]], features[best[1]])
+        shown = min(len(features), MAX_PROFILE_COLUMNS)
         note = (
-            f"The segments use {len(features)} columns; the picture shows the two that separate "
-            f"them best, {axes[0]} and {axes[1]}."
+            f"The segments use {len(features)} columns; the picture shows each segment's "
+            f"average on the {shown} that set them apart most, against the average customer."
         )
     points = values[list(axes)].reset_index(drop=True)
     points["segment"] = fit.labels
@@ -335,9 +341,14 @@ def _warnings(
     out: list[str] = []
     dropped = rows - rows_used
     if dropped:
+        where = (
+            ", ".join(features)
+            if len(features) <= 3
+            else f"one of the {len(features)} columns the segments use"
+        )
         out.append(
             f"{dropped:,} of {rows:,} rows were left out because they had a missing or invalid "
-            f"value in {', '.join(features)}."
+            f"value in {where}."
         )
     if is_weak(fit):
         baseline = fit.k_selection.baseline_silhouette
@@ -362,6 +373,13 @@ def _warnings(
 def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
     # Column names read as words here; tables, JSON and the legend keep the file's own names.
     words = [column_words(c) for c in features]
-    cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if len(words) > 4:
+        # A dozen columns make no headline: how many, and the ones that separate most first.
+        sizes = np.bincount(fit.labels, minlength=fit.k)
+        spread = (sizes[:, None] * fit.centers**2).sum(axis=0) / sizes.sum()
+        top = [words[j] for j in np.argsort(-spread)[:3]]
+        cols = f"{len(words)} columns ({top[0]}, {top[1]}, {top[2]} and {len(words) - 3} more)"
+    else:
+        cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     asked = " (the number you asked for)" if fit.k_selection.method == "given" else ""
     return f"{rows_used:,} customers in {fit.k} segments{asked}, by {cols}."

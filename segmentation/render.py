@@ -30,8 +30,15 @@ MAX_PLOTTED_POINTS = 30_000
 
 
 def render_scatter(result: SegmentationResult, *, dpi: int = 110) -> bytes:
-    """PNG bytes of the customers coloured by segment, centres marked, legend with sizes."""
-    fig = build_figure(result)
+    """PNG bytes of the result's picture: the customers coloured by segment, centres marked,
+    legend with sizes; for segments built on more than two columns (``plot_kind``
+    ``"profile"``), the segments against the columns that set them apart."""
+    if result.plot_kind == "profile":
+        from segmentation.profile_plot import build_profile_figure
+
+        fig = build_profile_figure(result)
+    else:
+        fig = build_figure(result)
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -70,7 +77,7 @@ def build_figure(result: SegmentationResult) -> Figure:
             alpha=0.75 if len(plotted) <= 10_000 else 0.45,
             linewidths=0,
             rasterized=len(plotted) > 2_000,
-            label=f"{_short(seg.name)} ({seg.size:,})",
+            label=_wrap(f"{seg.name} ({seg.size:,})", 40),
         )
     for seg in result.segments:
         centre = _centre_on_axes(seg.id, labels, xs, ys, result, x_col, y_col)
@@ -98,7 +105,8 @@ def build_figure(result: SegmentationResult) -> Figure:
         title += (
             f"\nshown on the 2 of {len(result.features)} segmenting columns that separate them best"
         )
-    ax.set_title(title)
+    # Over the whole figure, so the legend beside the plot never covers it.
+    fig.suptitle(title)
     handles, texts = ax.get_legend_handles_labels()
     handles.append(
         Line2D(
