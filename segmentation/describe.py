@@ -19,7 +19,7 @@ from segmentation.naming import AVERAGE_NAME, apart_phrase, distinctive_columns,
 from segmentation.number_words import format_number
 from segmentation.result import Level
 from segmentation.voice import centre_words, column_words
-from segmentation.wording import header_words, is_year_column
+from segmentation.wording import concept_of, header_words, is_year_column
 
 __all__ = [
     "PALETTE",
@@ -235,7 +235,8 @@ _SCORE = {"low": 0, "medium": 1, "high": 2}
 def value_level(levels: Mapping[str, Level]) -> Level | None:
     """How much a segment is worth, from its spend: the level of the spend column (of the
     total, or the middle of the parts' levels when the file splits spend by product); from
-    purchase frequency when one such column is all there is; None when nothing measures it.
+    the count of all orders when one such column is all there is; None when nothing measures
+    it.
     Value words ("most valuable", "bring in little") follow this and nothing else."""
     spend = [c for c in levels if _role(c) == "spend"]
     if len(spend) > 1:
@@ -246,7 +247,8 @@ def value_level(levels: Mapping[str, Level]) -> Level | None:
         return "high" if mean > 4 / 3 else ("low" if mean < 2 / 3 else "medium")
     if spend:
         return levels[spend[0]]
-    counts = [c for c in levels if _role(c) == "frequency"]
+    # A count of all orders (not of one channel's: "catalog purchases" is a habit, not worth).
+    counts = [c for c in levels if _role(c) == "frequency" and len(concept_of(c)) == 1]
     return levels[counts[0]] if len(counts) == 1 else None
 
 
