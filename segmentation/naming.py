@@ -74,11 +74,16 @@ def name_parts(
         [f"{lv[c]} {noun(c)}" for c in distinctive_columns(lv, d, NAME_PARTS)]
         for lv, d in zip(levels, distinct, strict=True)
     ]
-    joined = [", ".join(p) for p in parts]
-    for i, text in enumerate(joined):
-        if joined.count(text) > 1:
+    # "High frozen, high delicassen" and "High delicassen, high frozen" are one name.
+    keys = [frozenset(p) for p in parts]
+    for i, key in enumerate(keys):
+        if keys.count(key) > 1:
             cols = distinctive_columns(levels[i], distinct[i], NAME_PARTS + 1)
             parts[i] = [f"{levels[i][c]} {noun(c)}" for c in cols]
+    # Still the same words: the same order too, so the caller tells them apart.
+    first: dict[frozenset[str], list[str]] = {}
+    for i, p in enumerate(parts):
+        parts[i] = first.setdefault(frozenset(p), p)
     return parts
 
 
