@@ -141,7 +141,7 @@ def _segment_text(segment: Segment, form: str) -> str:
         )
     first = segment.description.split(". ")[0].rstrip(".") + "."
     doubt = segment.stability is not None and segment.stability < STABLE
-    return f"{line}\n{escape(first)}" + (f" _({escape(trust)})_" if doubt else "")
+    return f"{line}\n{escape(first)}" + (f"\n_Stability: {escape(trust)}_" if doubt else "")
 
 
 def text_chars(blocks: list[Block]) -> int:

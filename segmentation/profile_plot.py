@@ -22,6 +22,8 @@ from segmentation.result import SegmentationResult
 
 __all__ = ["MAX_PROFILE_COLUMNS", "profile_columns", "build_profile_figure"]
 
+# No real segment name comes near this; past it a name was built from an absurd header.
+_LONGEST_NAME = 160
 # Shading saturates at this many standard deviations from the average.
 _SATURATION = 2.0
 # A diverging palette that colour-blind readers tell apart (PuOr: purple-blue to orange).
@@ -66,7 +68,7 @@ def build_profile_figure(result: SegmentationResult) -> Figure:
     cols = profile_columns(result, rel)
     segs = list(result.segments)
     shade = rel[cols].to_numpy().clip(-_SATURATION, _SATURATION)
-    labels = [_wrap(f"{s.name} ({s.size:,})", 34) for s in segs]
+    labels = [_wrap(f"{_cut(s.name, _LONGEST_NAME)} ({s.size:,})", 34) for s in segs]
     lines = max(label.count("\n") + 1 for label in labels)
     height = 1.9 + len(segs) * max(0.42, 0.2 * lines + 0.12)
     fig = Figure(figsize=(3.4 + 1.05 * len(cols), height), layout="constrained")
@@ -95,7 +97,7 @@ def build_profile_figure(result: SegmentationResult) -> Figure:
                 color="white" if abs(shade[i, j]) > 1.2 else "black",
             )
     ax.set_yticks([])
-    ax.set_xticks(range(len(cols)), [_wrap(c, 14) for c in cols], fontsize=8)
+    ax.set_xticks(range(len(cols)), [_wrap(_cut(c, 60), 14) for c in cols], fontsize=8)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for j in range(len(cols) + 1):
@@ -112,6 +114,13 @@ def build_profile_figure(result: SegmentationResult) -> Figure:
         fontsize=8,
     )
     return fig
+
+
+def _cut(text: str, limit: int) -> str:
+    """Only a header thousands of characters long (found by fuzzing) is cut, so the picture
+    keeps a size; names from real headers are far shorter than the limit and stay whole."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _short_number(value: float) -> str:

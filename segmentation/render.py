@@ -77,7 +77,8 @@ def build_figure(result: SegmentationResult) -> Figure:
             alpha=0.75 if len(plotted) <= 10_000 else 0.45,
             linewidths=0,
             rasterized=len(plotted) > 2_000,
-            label=_wrap(f"{seg.name} ({seg.size:,})", 40),
+            # Whole names, wrapped; only a name built from an absurd header is cut.
+            label=_wrap(f"{_short(seg.name, 160)} ({seg.size:,})", 40),
         )
     for seg in result.segments:
         centre = _centre_on_axes(seg.id, labels, xs, ys, result, x_col, y_col)
@@ -251,7 +252,9 @@ def _same_segment(movement: Movement, before: str, after: str) -> bool:
 
 
 def _wrap(text: str, width: int = 12) -> str:
-    words, lines, line = text.split(), [], ""
+    # A word longer than a line is broken, so no line outgrows the picture.
+    words = [w[i : i + width] for w in text.split() for i in range(0, len(w), width)]
+    lines, line = [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:
             lines.append(line)
