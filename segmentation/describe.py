@@ -313,7 +313,9 @@ def _wide_lead_action(
     if highs:
         action = f"Lead with {column_words(highs[0])}, where they stand out, and test offers here."
     else:
-        action = f"Find out why {column_words(apart[0])} is low for them before spending on them."
+        words = column_words(apart[0])
+        verb = "are" if re.search(r"[^s]s$", words) else "is"  # "web purchases are low"
+        action = f"Find out why {words} {verb} low for them before spending on them."
     return "What sets them apart", action
 
 
