@@ -13,6 +13,7 @@ import pandas as pd
 from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
 from segmentation.explain.describe import (
     describe_segment,
+    describe_wide_segment,
     level_of,
     name_segments,
     profile_segment,
@@ -21,7 +22,9 @@ from segmentation.explain.describe import (
     segment_color,
     spend_column,
 )
+from segmentation.explain.naming import MAX_PROFILE_COLUMNS
 from segmentation.explain.voice import column_words, confidence_line, customers_priority
+from segmentation.explain.wording import is_share_column, is_year_column
 from segmentation.model.clustering import (
     CLEAR_SILHOUETTE,
     WEAK_SILHOUETTE,
@@ -155,25 +158,7 @@ def segment_customers(
     untrusted = stability_warning([(s.name, s.stability) for s in segments])
     if untrusted:
         warnings.append(untrusted)
-    spend = spend_column(features)
-    priority = customers_priority(
-        segments,
-        spend,
-        [segment_action(s.levels) for s in segments],
-        currencies.get(spend) if spend else None,
-    )
-    how = (
-        f"{fit.k} segments because you asked for {fit.k}"
-        if fit.k_selection.method == "given"
-        else f"{fit.k} was the number that separated them best"
-    )
-    confidence = confidence_line(
-        weak=is_weak(fit),
-        clear=fit.silhouette >= CLEAR_SILHOUETTE,
-        k=fit.k,
-        how=how,
-        stabilities=[s.stability for s in segments],
-    )
+    priority, confidence = _priority_and_confidence(fit, segments, features, currencies)
     return SegmentationResult(
         source_name=source_name,
         mode="customers",
@@ -192,11 +177,41 @@ def segment_customers(
         plot_axes=plot_axes,
         plot_note=plot_note,
         plot_log_axes=(plot_axes[0] in plan.log_scale, plot_axes[1] in plan.log_scale),
+        plot_kind="profile" if len(features) > 2 else "scatter",
         excluded_columns=dict(plan.excluded),
         details=_details(plan, sized),
         priority=priority,
         confidence=confidence,
     )
+
+
+def _priority_and_confidence(
+    fit: Fit, segments: list[Segment], features: list[str], currencies: dict[str, str]
+) -> tuple[str, str]:
+    """Which segment to act on first, and the closing "How sure" line."""
+    spend = spend_column(features)
+    priority = customers_priority(
+        segments,
+        spend,
+        [
+            segment_action(s.levels, dict(zip(features, fit.centers[s.id].tolist(), strict=True)))
+            for s in segments
+        ],
+        currencies.get(spend) if spend else None,
+    )
+    how = (
+        f"{fit.k} segments because you asked for {fit.k}"
+        if fit.k_selection.method == "given"
+        else f"{fit.k} was the number that separated them best"
+    )
+    confidence = confidence_line(
+        weak=is_weak(fit),
+        clear=fit.silhouette >= CLEAR_SILHOUETTE,
+        k=fit.k,
+        how=how,
+        stabilities=[s.stability for s in segments],
+    )
+    return priority, confidence
 
 
 def _details(plan: ColumnPlan, sized: SizedFit) -> dict[str, object]:
@@ -302,6 +317,7 @@ def _describe(
     ]
     distinct = [{c: float(fit.centers[i, j]) for j, c in enumerate(features)} for i in range(fit.k)]
     names = name_segments(levels, distinct)
+    kinds = _number_kinds(features, ranked, currencies)
     segments: list[Segment] = []
     sizes = np.bincount(fit.labels, minlength=fit.k)
     for i in range(fit.k):
@@ -322,14 +338,38 @@ def _describe(
                 levels=levels[i],
                 centroid=centroid,
                 profile=profile,
-                description=describe_segment(
-                    levels[i], centroid, profile_sentence(profile), currencies
+                description=(
+                    describe_wide_segment(levels[i], centroid, distinct[i], kinds, currencies)
+                    if len(features) > 2
+                    else describe_segment(
+                        levels[i], centroid, profile_sentence(profile), currencies
+                    )
                 ),
                 color=color,
                 marker=marker,
             )
         )
     return segments
+
+
+def _number_kinds(
+    features: list[str], ranked: np.ndarray, currencies: dict[str, str]
+) -> dict[str, str]:
+    """How each column's numbers read: money, a year, a share (0 to 1) or a plain number.
+    ``ranked`` holds each column's values sorted (NaN last), so the range is at hand."""
+    kinds: dict[str, str] = {}
+    for j, col in enumerate(features):
+        finite = ranked[:, j][np.isfinite(ranked[:, j])]
+        low, high = (float(finite[0]), float(finite[-1])) if len(finite) else (0.0, 0.0)
+        if col in currencies:
+            kinds[col] = "money"
+        elif is_year_column(col, low, high):
+            kinds[col] = "year"
+        elif is_share_column(col, low, high):
+            kinds[col] = "share"
+        else:
+            kinds[col] = "number"
+    return kinds
 
 
 def _add_segment_columns(frame: pd.DataFrame, labels: pd.Series, names: np.ndarray) -> pd.DataFrame:
@@ -364,9 +404,10 @@ def _plot_data(
         spread = (sizes[:, None] * fit.centers**2).sum(axis=0) / sizes.sum()
         best = sorted(np.argsort(-spread)[:2])
         axes = (features[best[0]], features[best[1]])
+        shown = min(len(features), MAX_PROFILE_COLUMNS)
         note = (
-            f"The segments use {len(features)} columns; the picture shows the two that separate "
-            f"them best, {axes[0]} and {axes[1]}."
+            f"The segments use {len(features)} columns; the picture shows each segment's "
+            f"average on the {shown} that set them apart most, against the average customer."
         )
     points = values[list(axes)].reset_index(drop=True)
     points["segment"] = fit.labels
@@ -379,9 +420,14 @@ def _warnings(
     out: list[str] = []
     dropped = rows - rows_used
     if dropped:
+        where = (
+            ", ".join(features)
+            if len(features) <= 3
+            else f"one of the {len(features)} columns the segments use"
+        )
         out.append(
             f"{dropped:,} of {rows:,} rows were left out because they had a missing or invalid "
-            f"value in {', '.join(features)}."
+            f"value in {where}."
         )
     if is_weak(fit):
         baseline = fit.k_selection.baseline_silhouette
@@ -406,6 +452,13 @@ def _warnings(
 def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
     # Column names read as words here; tables, JSON and the legend keep the file's own names.
     words = [column_words(c) for c in features]
-    cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    if len(words) > 4:
+        # A dozen columns make no headline: how many, and the ones that separate most first.
+        sizes = np.bincount(fit.labels, minlength=fit.k)
+        spread = (sizes[:, None] * fit.centers**2).sum(axis=0) / sizes.sum()
+        top = [words[j] for j in np.argsort(-spread)[:3]]
+        cols = f"{len(words)} columns ({top[0]}, {top[1]}, {top[2]} and {len(words) - 3} more)"
+    else:
+        cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     asked = " (the number you asked for)" if fit.k_selection.method == "given" else ""
     return f"{rows_used:,} customers in {fit.k} segments{asked}, by {cols}."

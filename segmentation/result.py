@@ -115,7 +115,9 @@ class SegmentationResult:
     ``segment`` and ``segment_name`` (in RFM mode one row per customer with recency,
     frequency, monetary, ...). ``points`` holds, for the rows used, the values that
     the scatter plot shows, with columns ``plot_axes`` and an integer ``segment`` column.
-    ``plot_note`` says in words what the picture shows (which axes and why).
+    ``plot_note`` says in words what the picture shows (which axes and why); ``plot_kind`` is
+    ``"scatter"`` (customers on two columns) or ``"profile"`` (segments against the columns
+    that set them apart, for segments built on more than two columns).
     ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).
     ``priority`` says which segment to act on first and why; ``confidence`` is the closing line
     on how sure the segments are, in plain words (both from :mod:`segmentation.explain.voice`).
@@ -138,6 +140,7 @@ class SegmentationResult:
     plot_axes: tuple[str, str]
     plot_note: str
     plot_log_axes: tuple[bool, bool] = (False, False)
+    plot_kind: Literal["scatter", "profile"] = "scatter"
     excluded_columns: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     priority: str = ""
@@ -172,6 +175,7 @@ class SegmentationResult:
             "priority": self.priority,
             "confidence": self.confidence,
             "plot": {
+                "kind": self.plot_kind,
                 "axes": list(self.plot_axes),
                 "note": self.plot_note,
             },

@@ -23,6 +23,8 @@ __all__ = [
     "OrderLogSpec",
     "planted_order_log",
     "with_currency_column",
+    "STEADY_CHAMPIONS",
+    "back_to_back_months",
 ]
 
 DateStyle = Literal["iso", "us", "day_first"]
@@ -268,6 +270,42 @@ SCENARIOS: dict[str, OrderLogSpec] = {
         "$",
     ),
 }
+
+
+# A shop whose 80 champions order steadily every two to five weeks, among many regulars: the
+# pair of monthly exports where the issue saw champions named "Loyal" one month.
+STEADY_CHAMPIONS = OrderLogSpec(
+    (
+        ("champions", 80),
+        ("loyal", 400),
+        ("at_risk", 60),
+        ("cant_lose", 40),
+        ("new", 80),
+        ("lost", 200),
+        ("hibernating", 50),
+    ),
+    "iso",
+    "$",
+)
+
+
+def back_to_back_months(spec: OrderLogSpec, seed: int = 0) -> tuple[PlantedLog, PlantedLog]:
+    """Two monthly exports of one shop: everything ordered up to the end of May, then up to the
+    end of June. Customers keep their habits (a champion orders every few weeks in both), so a
+    customer whose behaviour did not change should keep the name of their segment.
+
+    Examples
+    --------
+    >>> may, june = back_to_back_months(OrderLogSpec((("champions", 5),)), seed=1)
+    >>> len(may.orders) < len(june.orders), set(may.truth) <= set(june.truth)
+    (True, True)
+    """
+    june = planted_order_log(spec, seed=seed)
+    when = pd.to_datetime(june.orders["Created at"].str.slice(0, 10), format="%Y-%m-%d")
+    orders = june.orders.loc[when <= pd.Timestamp("2025-05-31")].reset_index(drop=True)
+    kept = set(orders["Customer ID"].astype(str))
+    may = PlantedLog(orders=orders, truth={c: g for c, g in june.truth.items() if c in kept})
+    return may, june
 
 
 @dataclass(frozen=True)

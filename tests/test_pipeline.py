@@ -20,7 +20,6 @@ from segmentation import (
     generate_customers,
     run,
 )
-from segmentation.output.render import build_figure
 from tests.support import shared_file
 
 MALL_NAMES = {
@@ -182,16 +181,18 @@ def test_without_behaviour_columns_all_usable_numbers_are_used() -> None:
     assert result.features == ("height", "weight")
 
 
-def test_more_than_two_columns_plot_the_two_that_separate_best() -> None:
+def test_more_than_two_columns_draw_the_segments_profile() -> None:
     rng = np.random.default_rng(2)
     table = generate_customers(600)
     table["Visits"] = rng.normal(10, 1, 600)  # noise: separates nothing
     result = run(table)
     assert len(result.features) == 3
+    # The scatter's two best columns are still chosen (the JSON's plot axes) ...
     assert set(result.plot_axes) == {"Annual Income (k$)", "Spending Score (1-100)"}
-    assert "separate them best" in result.plot_note
-    title = build_figure(result).axes[0].get_title()
-    assert "2 of 3 segmenting columns" in title
+    # ... but the picture is the segments against the columns, and says so.
+    assert result.plot_kind == "profile"
+    assert "set them apart most" in result.plot_note
+    assert result.to_dict()["plot"]["kind"] == "profile"
 
 
 def test_text_only_file_has_no_usable_columns() -> None:

@@ -48,5 +48,5 @@ def test_big_results_are_sampled_keeping_each_segments_share() -> None:
     assert sum(shown) <= MAX_PLOTTED_POINTS * 1.05
     for seg, count in zip(result.segments, shown, strict=True):
         assert abs(count / sum(shown) - seg.share) < 0.01
-    assert "shown" in ax.get_title()
+    assert "shown" in fig.get_suptitle()
     assert render_scatter(result).startswith(b"\x89PNG")

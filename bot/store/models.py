@@ -19,7 +19,7 @@ class Run(Base):
     """One answered segmentation: where, which file, how, and the model comparing needs.
 
     ``model`` is the run's comparison snapshot without its customers
-    (:meth:`segmentation.compare.RunSnapshot.to_dict`). Summaries stay until a channel is
+    (:meth:`segmentation.model.compare.RunSnapshot.to_dict`). Summaries stay until a channel is
     forgotten; only the per-customer rows expire.
     """
 

@@ -97,7 +97,8 @@ _FILLER = frozenset(
     some any let lets tell show give see look more details detail detailed info information
     describe explain ones one people customers customer folks guys clients buyers shoppers
     users mean so ok okay hey hi hello segbot now again then also split cut into break
-    columns column cols by based want wanted id like i im we see see
+    columns column cols by based want wanted id like i im we see see from but yet than still
+    though very really quite
     """.split()
 )
 # Words that say "tell me about one segment" rather than "segment again".
@@ -150,7 +151,62 @@ _SEGMENT_WORDS = {
     "earners": "income",
     "vip": "high income high spend",
     "vips": "high income high spend",
+    # The words of wide tables' names (segmentation.explain.wording) as people say them.
+    "online": "web",
+    "website": "web",
+    "internet": "web",
+    "catalogue": "catalog",
+    "catalogues": "catalog",
+    "mail": "catalog",
+    "shop": "purchases",
+    "stores": "store",
+    "instore": "store",
+    "discount": "deal",
+    "discounts": "deal",
+    "bargain": "deal",
+    "bargains": "deal",
+    "coupons": "deal",
+    "deals": "deal",
+    "browse": "web visits",
+    "browsing": "web visits",
+    "browsers": "web visits",
+    "visitors": "visits",
+    "buy": "purchases",
+    "buys": "purchases",
+    "bought": "purchases",
+    "buying": "purchases",
+    "shopping": "purchases",
+    "orders": "purchases",
+    "instalment": "installment",
+    "instalments": "installment",
+    "debt": "balance",
+    "owe": "balance",
+    "withdrawals": "cash advance",
+    "loyal": "high tenure",
+    "newcomers": "low tenure",
+    "wines": "wine",
+    "sweets": "sweet",
+    "fruits": "fruit",
+    "fish": "fish",
 }
+# Level words around a verb or noun: "don't spend much" is low spend, "buy a lot" high
+# purchases. Before the word they qualify...
+_LOW_BEFORE = frozenset(
+    """
+    don't dont doesn't doesnt didn't didnt never not no rarely seldom hardly barely few fewer
+    less little lower lowest
+    """.split()
+)
+_HIGH_BEFORE = frozenset("lots many frequent frequently often regular regularly more".split())
+# ...and after it ("spend little", "visit often").
+_HIGH_AFTER = frozenset(
+    """
+    much many lot lots loads plenty often frequently heavily regularly more freely hunters
+    lovers fans addicts enthusiasts
+    """.split()
+)
+_LOW_AFTER = frozenset("little less rarely seldom sparingly".split())
+_LEVELS = frozenset({"low", "medium", "high"})
 # Slack writes mentions as <@U123> and escapes three characters in message text.
 _MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
 _LINK = re.compile(r"<(?:mailto:)?([^|>]+)(?:\|([^>]*))?>")
@@ -426,9 +482,44 @@ def _segment_words(segment: KnownSegment) -> list[str]:
     return [w for w in _words(f"{segment.name} {head}".lower()) if w not in _FILLER]
 
 
+def _level_words(words: list[str], names: Sequence[str]) -> list[str]:
+    """Everyday level phrases as a name's level words: "don't spend much" -> "low spend",
+    "spend a lot" -> "high spend", "rarely visit" -> "low visit". A word the names use as it
+    is stays itself."""
+    out: list[str] = []
+    pending: str | None = None  # a level said before the word it qualifies
+    said_low = False  # the last word was qualified "low" by a word before it
+    for w in words:
+        own = w in names
+        if not own and w in _LOW_BEFORE:
+            pending = "low"
+            continue
+        if not own and w in _HIGH_BEFORE and pending is None:
+            pending = "high"
+            continue
+        after = None if own else "high" if w in _HIGH_AFTER else "low" if w in _LOW_AFTER else None
+        if after is not None:
+            # "don't spend much": "much" repeats what "don't" said.
+            if out and out[-1] not in _LEVELS and not said_low:
+                if len(out) >= 2 and out[-2] in _LEVELS:
+                    out[-2] = after
+                else:
+                    out.insert(len(out) - 1, after)
+            said_low = False
+            continue
+        if pending is not None:
+            out += [pending, w]
+            said_low, pending = pending == "low", None
+            continue
+        said_low = False
+        out.append(w)
+    return out
+
+
 def _find_segment(content: list[str], segments: Sequence[KnownSegment]) -> Asked | None:
     content = [w for w in content if not _is_group_noun(w)]
     names = [w for s in segments for w in _words(s.name.lower())]
+    content = _level_words(content, names)
     # Everyday words stand for a name's words, unless the names use them as they are.
     content = [
         part

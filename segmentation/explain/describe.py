@@ -14,7 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmentation.explain.voice import centre_words
+from segmentation.explain.naming import AVERAGE_NAME, apart_phrase, distinctive_columns, name_parts
+from segmentation.explain.number_words import format_number
+from segmentation.explain.voice import centre_words, column_words
+from segmentation.explain.wording import concept_of, header_words, is_year_column
 from segmentation.model.features import tokens
 from segmentation.result import Level
 
@@ -25,7 +28,9 @@ __all__ = [
     "column_noun",
     "name_segments",
     "describe_segment",
+    "describe_wide_segment",
     "segment_action",
+    "value_level",
     "spend_column",
     "profile_segment",
     "profile_sentence",
@@ -71,7 +76,7 @@ def level_of(value: float, ranked: np.ndarray) -> Level:
 _NOUNS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"income", "salary", "wage", "wages", "earnings"}), "income"),
     (frozenset({"spending", "spend", "spent", "expenditure", "monetary"}), "spend"),
-    (frozenset({"frequency", "orders", "purchases", "transactions"}), "purchase frequency"),
+    (frozenset({"frequency"}), "purchase frequency"),
     (frozenset({"recency"}), "recency"),
     (frozenset({"visits", "visit", "sessions"}), "visits"),
     (frozenset({"age"}), "age"),
@@ -79,25 +84,34 @@ _NOUNS: tuple[tuple[frozenset[str], str], ...] = (
     (frozenset({"revenue", "sales"}), "revenue"),
     (frozenset({"balance"}), "balance"),
 )
+# Words around a concept that do not change it: "Annual Income", "Spending Score".
+_AROUND = frozenset({"annual", "yearly", "monthly", "score", "total", "customer", "k", "the"})
+_SPEND_TOKENS = frozenset({"amount", "value", "basket", "aov", "mnt"})
+_COUNT_TOKENS = frozenset({"frequency", "orders", "purchases", "transactions", "trx"})
 
 
 def column_noun(column: str) -> str:
-    """A short noun for a column header: 'Annual Income (k$)' -> 'income'."""
-    toks = set(tokens(column))
+    """A short noun for a column header: 'Annual Income (k$)' -> 'income', 'MntWines' ->
+    'wine spend'. A header that is one classic concept takes its short name; any other
+    reads as its words."""
+    base = re.sub(r"\([^)]*\)\s*$", "", str(column))
+    toks = set(tokens(base)) - _AROUND
     for keys, noun in _NOUNS:
-        if toks & keys:
+        if toks and toks <= keys:
             return noun
-    cleaned = re.sub(r"\([^)]*\)", "", str(column)).replace("_", " ").strip()
-    return re.sub(r"\s+", " ", cleaned).lower() or str(column)
+    return header_words(column) or str(column)
 
 
 def _role(column: str) -> str | None:
     noun = column_noun(column)
+    toks = set(tokens(column))
     if noun == "income":
         return "income"
-    if noun in {"spend", "revenue"} or {"amount", "value", "basket", "aov"} & set(tokens(column)):
+    if noun in {"spend", "revenue"} or _SPEND_TOKENS & toks or "spend" in noun.split():
         return "spend"
-    if noun in {"purchase frequency", "visits"}:
+    if noun == "visits" or {"visits", "visit", "sessions"} & toks:
+        return "visits"
+    if noun == "purchase frequency" or _COUNT_TOKENS & toks:
         return "frequency"
     return None
 
@@ -109,17 +123,15 @@ def name_segments(
     """A short plain-language name per segment, unique within the result.
 
     ``levels[i]`` maps each clustered column to its level for segment i; ``distinctiveness[i]``
-    maps it to how far the segment's centre is from the base (in standard deviations). With more
-    than three columns the name uses the three most distinctive ones.
+    maps it to how far the segment's centre is from the base (in standard deviations). Two
+    columns name every segment by both ("High income, low spend"); more name it by the ones
+    that set it apart most (see :mod:`segmentation.explain.naming`).
     """
-    names: list[str] = []
-    for lv, dist in zip(levels, distinctiveness, strict=True):
-        cols = list(lv)
-        if len(cols) > 3:
-            cols = sorted(cols, key=lambda c: -abs(dist[c]))[:3]
-            cols = [c for c in lv if c in cols]
-        parts = [f"{lv[c]} {column_noun(c)}" for c in cols]
-        names.append(_capitalise(", ".join(parts)))
+    if levels and len(levels[0]) > 2:
+        parts = name_parts(levels, distinctiveness, column_noun)
+        names = [_capitalise(", ".join(p)) if p else AVERAGE_NAME for p in parts]
+    else:
+        names = [_capitalise(", ".join(f"{lv[c]} {column_noun(c)}" for c in lv)) for lv in levels]
     return _make_unique(names, levels, distinctiveness)
 
 
@@ -211,8 +223,33 @@ _SPEND_TEXT: dict[Level, tuple[str, str]] = {
 
 
 def spend_column(columns: Sequence[str]) -> str | None:
-    """The column that measures what customers spend, when one of ``columns`` does."""
-    return next((c for c in columns if _role(c) == "spend"), None)
+    """The column that measures what customers spend, when one of ``columns`` does (a total
+    before its parts: "TotalSpend" before "MntWines")."""
+    spend = [c for c in columns if _role(c) == "spend"]
+    return next((c for c in spend if "total" in tokens(c)), spend[0] if spend else None)
+
+
+_SCORE = {"low": 0, "medium": 1, "high": 2}
+
+
+def value_level(levels: Mapping[str, Level]) -> Level | None:
+    """How much a segment is worth, from its spend: the level of the spend column (of the
+    total, or the middle of the parts' levels when the file splits spend by product); from
+    the count of all orders when one such column is all there is; None when nothing measures
+    it.
+    Value words ("most valuable", "bring in little") follow this and nothing else."""
+    spend = [c for c in levels if _role(c) == "spend"]
+    if len(spend) > 1:
+        total = spend_column(spend)
+        if total is not None and "total" in tokens(total):
+            return levels[total]
+        mean = float(np.mean([_SCORE[levels[c]] for c in spend]))
+        return "high" if mean > 4 / 3 else ("low" if mean < 2 / 3 else "medium")
+    if spend:
+        return levels[spend[0]]
+    # A count of all orders (not of one channel's: "catalog purchases" is a habit, not worth).
+    counts = [c for c in levels if _role(c) == "frequency" and len(concept_of(c)) == 1]
+    return levels[counts[0]] if len(counts) == 1 else None
 
 
 def _character_action(levels: dict[str, Level]) -> tuple[str, str]:
@@ -220,15 +257,17 @@ def _character_action(levels: dict[str, Level]) -> tuple[str, str]:
     income, spend = roles.get("income"), roles.get("spend")
     if income is not None and spend is not None:
         return _PAIR_TEXT[(levels[income], levels[spend])]
-    if spend is not None:
-        return _SPEND_TEXT[levels[spend]]
-    if roles.get("frequency") is not None:
-        return _SPEND_TEXT[levels[roles["frequency"]]]
+    value = value_level(levels)
+    if value is not None:
+        return _SPEND_TEXT[value]
     return _generic_text(levels)
 
 
-def segment_action(levels: dict[str, Level]) -> str:
-    """The suggested action for a segment with these levels (the second sentence)."""
+def segment_action(levels: dict[str, Level], distinct: Mapping[str, float] | None = None) -> str:
+    """The suggested action for a segment with these levels (the second sentence);
+    ``distinct`` (its centre in standard deviations) as for :func:`describe_wide_segment`."""
+    if len(levels) > 2:
+        return _wide_lead_action(levels, distinct)[1]
     return _character_action(levels)[1]
 
 
@@ -252,6 +291,52 @@ def describe_segment(
     return " ".join(sentences)
 
 
+_VALUE_LEAD: dict[Level, str] = {
+    "high": "Among your most valuable customers",
+    "medium": "A steady middle group",
+    "low": "They bring in little today",
+}
+
+
+def _wide_lead_action(
+    levels: Mapping[str, Level], distinct: Mapping[str, float] | None = None
+) -> tuple[str, str]:
+    value = value_level(levels)
+    if value is not None:
+        return _VALUE_LEAD[value], _SPEND_TEXT[value][1]
+    apart = distinctive_columns(levels, distinct, len(levels)) if distinct is not None else []
+    if not apart:
+        return "What sets them apart", _generic_text(dict(levels))[1]
+    # Without a spend column nothing says what they are worth: the action builds on what
+    # sets them apart (what they do most, else what they do least), so each gets its own.
+    highs = [c for c in apart if levels[c] == "high"]
+    if highs:
+        action = f"Lead with {column_words(highs[0])}, where they stand out, and test offers here."
+    else:
+        words = column_words(apart[0])
+        verb = "are" if re.search(r"[^s]s$", words) else "is"  # "web purchases are low"
+        action = f"Find out why {words} {verb} low for them before spending on them."
+    return "What sets them apart", action
+
+
+def describe_wide_segment(
+    levels: dict[str, Level],
+    centroid: dict[str, float],
+    distinct: dict[str, float],
+    kinds: Mapping[str, str],
+    currencies: Mapping[str, str] | None = None,
+) -> str:
+    """One breath for a segment of more than two columns: what sets it apart (at most three
+    columns with their numbers, against the average) and what to do.
+
+    ``distinct`` is the centre in standard deviations from the average; ``kinds`` says how
+    each column's numbers read ("year", "share", "money", "number").
+    """
+    lead, action = _wide_lead_action(levels, distinct)
+    apart = apart_phrase(levels, centroid, distinct, kinds, currencies or {}, column_words)
+    return f"{lead}: {apart}. {action}"
+
+
 def _generic_text(levels: dict[str, Level]) -> tuple[str, str]:
     highs = [column_noun(c) for c, lv in levels.items() if lv == "high"]
     lows = [column_noun(c) for c, lv in levels.items() if lv == "low"]
@@ -273,14 +358,6 @@ def _generic_text(levels: dict[str, Level]) -> tuple[str, str]:
 
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
-
-
-def _format_value(value: float) -> str:
-    if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
 
 
 def _capitalise(text: str) -> str:
@@ -314,7 +391,9 @@ def profile_sentence(profile: dict[str, Any]) -> str:
     for col, info in list(profile.items())[:3]:
         noun = column_noun(col)
         if "median" in info:
-            parts.append(f"median {noun} {_format_value(info['median'])}")
+            median = info["median"]
+            year = is_year_column(col, median, median)
+            parts.append(f"median {noun} {round(median) if year else format_number(median)}")
         elif info.get("top"):
             value, share = next(iter(info["top"].items()))
             parts.append(

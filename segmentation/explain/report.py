@@ -26,7 +26,10 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
             f"{col} {_num(val)} ({seg.levels.get(col, '')})".replace(" ()", "")
             for col, val in seg.centroid.items()
         )
-        lines.append(("" if markdown else "   ") + f"Centre: {centre}.")
+        if markdown or len(result.features) <= 2:
+            # On screen a wide table's centre is a wall of numbers; the description quotes
+            # the ones that matter and report.md keeps them all.
+            lines.append(("" if markdown else "   ") + f"Centre: {centre}.")
         lines.append(("" if markdown else "   ") + seg.description)
         if seg.stability is not None:
             lines.append(

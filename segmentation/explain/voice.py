@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from segmentation.explain.wording import header_words
 from segmentation.model.stability import STABLE, UNTRUSTED
 from segmentation.read.orders.money import CURRENCY_SYMBOLS, format_money
 from segmentation.result import Segment
@@ -47,8 +48,9 @@ _COUNT_OF = re.compile(r"^(?:number of|no\.? of|num of|count of|#)\s*", re.IGNOR
 
 
 def column_words(column: str) -> str:
-    """A header as words in a sentence: 'Annual Income (k$)' -> 'annual income'."""
-    return _noun_phrase(_split_header(column)[0])
+    """A header as words in a sentence: 'Annual Income (k$)' -> 'annual income',
+    'NumWebPurchases' -> 'web purchases'."""
+    return header_words(column)
 
 
 def column_phrase(column: str, value: float, currency: str | None = None) -> str:
@@ -66,7 +68,7 @@ def column_phrase(column: str, value: float, currency: str | None = None) -> str
     'an annual income of 88.2 k$'
     """
     base, unit = _split_header(column)
-    words = _COUNT_OF.sub("", _noun_phrase(base)).strip() or _noun_phrase(base)
+    words = _COUNT_OF.sub("", header_words(base)).strip() or header_words(base)
     value_text = _value_words(value, unit, currency)
     if _is_plural(words):
         # Counts read as counts ("30 visits"), money as an amount in it ("£500 in sales").
@@ -101,11 +103,10 @@ def customers_priority(
     else:
         big = [s for s in segments if s.share >= MIN_PRIORITY_SHARE] or list(segments)
         seg = max(big, key=lambda s: (s.centroid[spend_column], s.size))
-        base, _ = _split_header(spend_column)
         value = _value_words(seg.centroid[spend_column], _split_header(spend_column)[1], currency)
         why = (
             f"{_customers(seg.size)} ({_percent(seg.share)}) with the highest "
-            f"{_noun_phrase(base)}, {value} on average"
+            f"{header_words(spend_column)}, {value} on average"
         )
     action = actions[segments.index(seg)]
     return f"Start with {seg.name}: {why}. {action}{_caution(seg)}"
@@ -225,11 +226,6 @@ def _split_header(column: str) -> tuple[str, str]:
     unit = match.group(1).strip() if match else ""
     base = text[: match.start()] if match else text
     return re.sub(r"\s+", " ", base.replace("_", " ")).strip() or text, unit
-
-
-def _noun_phrase(base: str) -> str:
-    # Acronyms keep their capitals ("AOV"); other words read as words in a sentence.
-    return " ".join(w if len(w) > 1 and w.isupper() else w.lower() for w in base.split())
 
 
 def _is_plural(words: str) -> bool:

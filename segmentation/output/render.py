@@ -30,8 +30,15 @@ MAX_PLOTTED_POINTS = 30_000
 
 
 def render_scatter(result: SegmentationResult, *, dpi: int = 110) -> bytes:
-    """PNG bytes of the customers coloured by segment, centres marked, legend with sizes."""
-    fig = build_figure(result)
+    """PNG bytes of the result's picture: the customers coloured by segment, centres marked,
+    legend with sizes; for segments built on more than two columns (``plot_kind``
+    ``"profile"``), the segments against the columns that set them apart."""
+    if result.plot_kind == "profile":
+        from segmentation.output.profile_plot import build_profile_figure
+
+        fig = build_profile_figure(result)
+    else:
+        fig = build_figure(result)
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     with warnings.catch_warnings():
@@ -70,7 +77,8 @@ def build_figure(result: SegmentationResult) -> Figure:
             alpha=0.75 if len(plotted) <= 10_000 else 0.45,
             linewidths=0,
             rasterized=len(plotted) > 2_000,
-            label=f"{_short(seg.name)} ({seg.size:,})",
+            # Whole names, wrapped; only a name built from an absurd header is cut.
+            label=_wrap(f"{_short(seg.name, 160)} ({seg.size:,})", 40),
         )
     for seg in result.segments:
         centre = _centre_on_axes(seg.id, labels, xs, ys, result, x_col, y_col)
@@ -98,7 +106,8 @@ def build_figure(result: SegmentationResult) -> Figure:
         title += (
             f"\nshown on the 2 of {len(result.features)} segmenting columns that separate them best"
         )
-    ax.set_title(title)
+    # Over the whole figure, so the legend beside the plot never covers it.
+    fig.suptitle(title)
     handles, texts = ax.get_legend_handles_labels()
     handles.append(
         Line2D(
@@ -243,7 +252,9 @@ def _same_segment(movement: Movement, before: str, after: str) -> bool:
 
 
 def _wrap(text: str, width: int = 12) -> str:
-    words, lines, line = text.split(), [], ""
+    # A word longer than a line is broken, so no line outgrows the picture.
+    words = [w[i : i + width] for w in text.split() for i in range(0, len(w), width)]
+    lines, line = [], ""
     for w in words:
         if line and len(line) + 1 + len(w) > width:
             lines.append(line)

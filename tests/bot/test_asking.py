@@ -176,3 +176,39 @@ def test_the_examples_use_the_files_headers_and_segments_and_parse_back() -> Non
 
 def test_slack_markup_is_read_as_a_person_reads_it() -> None:
     assert clean_text("<@U0BOT> age &amp; spend <https://x.example|link>") == "age & spend link"
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("the high earners who don't spend much", 2),
+        ("tell me about the high earners who spend a lot", 1),
+        ("the rich people who spend little", 2),
+        ("the wealthy ones who hardly spend", 2),
+        ("the poor ones who spend a lot", 4),
+    ],
+)
+def test_everyday_level_words_find_the_segment(text: str, position: int) -> None:
+    assert parse(text, headers=MALL, segments=SEGMENTS) == Asked("about", segment=position)
+
+
+# A wide campaign export's names (segmentation.explain.wording reads its headers as these words).
+WIDE = (
+    KnownSegment("Low catalog purchases, low income", "What sets them apart: below average"),
+    KnownSegment("Low web visits a month, high catalog purchases", "What sets them apart: far"),
+    KnownSegment("High deal purchases, high web purchases", "What sets them apart: far above"),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("the bargain hunters who shop online", 2),
+        ("people who buy from the catalogue but rarely visit the website", 1),
+        ("the low earners who rarely buy from the catalog", 0),
+        ("the discount lovers", 2),
+        ("the ones who buy a lot online", 2),
+    ],
+)
+def test_everyday_column_words_find_a_wide_tables_segment(text: str, position: int) -> None:
+    assert parse(text, segments=WIDE) == Asked("about", segment=position)

@@ -51,7 +51,7 @@ COLUMNS_VIEW = "segbot_columns_view"
 COLUMNS_BLOCK, COLUMNS_ELEMENT = "columns", "picked"
 READING_BLOCK, READING_ELEMENT = "reading", "read_as"
 
-# The core's range of k (segmentation.clustering.K_RANGE), without importing it.
+# The core's range of k (segmentation.model.clustering.K_RANGE), without importing it.
 MIN_K, MAX_K = 2, 10
 # Slack's limits: a button value, a modal's private_metadata, option texts and values.
 MAX_VALUE_CHARS = 2000

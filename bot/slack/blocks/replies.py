@@ -10,6 +10,7 @@ from bot.slack.text import MAX_SECTION_CHARS, clip, context, escape, section
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
     from bot.slack.blocks.buttons import FollowUp
     from segmentation import SegmentationResult
+    from segmentation.result import Segment
 
 __all__ = [
     "Reply",
@@ -22,6 +23,8 @@ __all__ = [
     "problem_text",
     "failure_text",
     "no_data_file_text",
+    "text_chars",
+    "MAX_MESSAGE_CHARS",
     "slack_problem_text",
 ]
 
@@ -29,6 +32,9 @@ MAX_BLOCKS = 50
 MAX_HEADER_CHARS = 150
 # Leave room for the header, headline, divider, warnings, confidence and footer blocks.
 _MAX_SEGMENT_BLOCKS = MAX_BLOCKS - 9
+# An answer read in a minute: past this many characters of text the segments are told in
+# short (what sets each apart), and the full description is one mention away.
+MAX_MESSAGE_CHARS = 4000
 
 Block = dict[str, Any]
 
@@ -72,18 +78,9 @@ def render_answer(
         blocks.append(context(f"Asked for by <@{requested_by}>"))
     blocks.append({"type": "divider"})
 
-    from segmentation.model.stability import stability_words  # worker side only: the core is loaded
-
     shown = result.segments[:_MAX_SEGMENT_BLOCKS]
-    for segment in shown:
-        trust = stability_words(segment.stability)
-        blocks.append(
-            section(
-                f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
-                f"({_percent(segment.share)})\n{escape(segment.description)}"
-                + (f"\n_Stability: {escape(trust)}_" if trust else "")
-            )
-        )
+    head = len(blocks)
+    blocks += [section(_segment_text(s, "full")) for s in shown]
     rest = result.segments[len(shown) :]
     if rest:
         blocks.append(
@@ -95,10 +92,20 @@ def render_answer(
         )
     if result.confidence:
         blocks.append(context(escape(result.confidence)))
-    footer = "The scatter plot and every row with its segment (CSV) are in the thread."
+    picture = "The scatter plot" if result.plot_kind == "scatter" else "The picture"
+    footer = f"{picture} and every row with its segment (CSV) are in the thread."
     if result.plot_note:
         footer = f"{escape(result.plot_note)} {footer}"
     blocks.append(context(footer))
+    for form in ("short", "names"):
+        if text_chars(blocks) <= MAX_MESSAGE_CHARS:
+            break
+        sections = [section(_segment_text(s, form)) for s in shown]
+        blocks[head : head + len(shown)] = sections
+        blocks[-1] = context(
+            f"{footer} Mention me with “tell me more about {escape(shown[0].name.lower())}” "
+            "(or any segment) for its full description."
+        )
     if followup is not None:
         from bot.slack.blocks.buttons import answer_buttons
 
@@ -108,6 +115,43 @@ def render_answer(
     lead = f"{result.headline} {result.priority}".strip()
     text = clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
     return Reply(text=text, blocks=blocks)
+
+
+def _segment_text(segment: Segment, form: str) -> str:
+    """One segment's part of the answer: ``full`` (name, size, description, stability),
+    ``short`` (what sets it apart, the first sentence; stability only when it is in doubt) or
+    ``names`` (name and size)."""
+    from segmentation.model.stability import STABLE, stability_words  # worker side: core loaded
+
+    line = f":{segment.marker}: *{escape(segment.name)}* — {_customers(segment.size)} "
+    line += f"({_percent(segment.share)})"
+    if form == "names":
+        return line
+    trust = stability_words(segment.stability)
+    if form == "full":
+        return f"{line}\n{escape(segment.description)}" + (
+            f"\n_Stability: {escape(trust)}_" if trust else ""
+        )
+    first = segment.description.split(". ")[0].rstrip(".") + "."
+    doubt = segment.stability is not None and segment.stability < STABLE
+    return f"{line}\n{escape(first)}" + (f"\n_Stability: {escape(trust)}_" if doubt else "")
+
+
+def text_chars(blocks: list[Block]) -> int:
+    """Characters of text a person reads in ``blocks`` (every ``text`` string in them)."""
+    total = 0
+    stack: list[Any] = list(blocks)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "text" and isinstance(value, str):
+                    total += len(value)
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return total
 
 
 _USAGE = (
