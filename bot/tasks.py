@@ -112,6 +112,9 @@ def job_options(
     k: int | None = None,
     columns: tuple[str, ...] | None = None,
     mode: str = "auto",
+    *,
+    as_of: str | None = None,
+    horizon_days: float | None = None,
 ) -> Options:
     """Core options for one job, with this bot's limits."""
     limits = Limits(
@@ -119,7 +122,23 @@ def job_options(
         max_rows=settings.max_rows,
         max_columns=settings.max_columns,
     )
-    return Options(k=k, columns=columns, mode=mode, limits=limits)  # type: ignore[arg-type]
+    horizon = Options().horizon_days if horizon_days is None else horizon_days
+    return Options(
+        k=k, columns=columns, mode=mode, limits=limits, as_of=as_of, horizon_days=horizon
+    )  # type: ignore[arg-type]
+
+
+def _command_options(settings: Settings, job: Job) -> Options:
+    """The core options a ``/segment`` job asked for."""
+    columns = tuple(job["columns"]) if job.get("columns") else None
+    return job_options(
+        settings,
+        job.get("k"),
+        columns,
+        job["mode"],
+        as_of=job.get("as_of"),
+        horizon_days=job.get("horizon_days"),
+    )
 
 
 def segment(
@@ -197,12 +216,12 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 thread_ts = file.thread_ts(channel)
                 check_size(file, settings.max_file_bytes)
                 source, name = _download(settings, client, file), file.name
-        columns = tuple(job["columns"]) if job.get("columns") else None
+        options = _command_options(settings, job)
         with stages.stage("segment"):
             result, png, csv = segment(
                 source,
                 name,
-                job_options(settings, job.get("k"), columns, job["mode"]),
+                options,
                 seconds=settings.job_timeout_s,
                 redact_key=settings.redact_key,
             )
@@ -227,7 +246,6 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
                 memory=memory,
             )
             # So "@segbot try 4 groups" under this answer knows which file it is about.
-            options = job_options(settings, job.get("k"), columns, job["mode"])
             file_id = DEMO_FILE if action == "demo" else file.id
             remember_answer(settings, channel, thread_ts or ts, file_id, name, options, result)
         with stages.stage("upload"):

@@ -37,12 +37,10 @@ from segmentation.model.stability import segment_stability, stability_warning
 from segmentation.read.numbers import MAX_MAGNITUDE
 from segmentation.read.orders import detect_order_log, find_order_columns
 from segmentation.read.table import load_table
-from segmentation.result import Options, Segment, SegmentationResult
+from segmentation.result import MAX_HORIZON_DAYS, Options, Segment, SegmentationResult
 
-__all__ = ["run", "segment_customers", "MAX_HORIZON_DAYS"]
+__all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
-# Purchase predictions reach at most ten years ahead; the models know nothing of longer.
-MAX_HORIZON_DAYS = 3650
 
 
 def run(

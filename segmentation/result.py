@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # only annotations use it, so reading options stays free of p
     import pandas as pd
 
 __all__ = [
+    "MAX_HORIZON_DAYS",
     "Limits",
     "Options",
     "KSelection",
@@ -20,6 +21,8 @@ __all__ = [
 ]
 
 Mode = Literal["auto", "customers", "rfm"]
+# Purchase predictions reach at most ten years ahead: the models know nothing of longer.
+MAX_HORIZON_DAYS = 3650
 Level = Literal["low", "medium", "high"]
 
 
