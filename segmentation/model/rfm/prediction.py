@@ -154,6 +154,9 @@ def predict_purchases(
     bgnbd = fit_bgnbd(summary["frequency"], summary["recency"], summary["T"], _UNIT_DAYS)
     spend_fit, note = _spend_model(table, summary) if has_spend else (None, None)
     predicted = predict(summary, bgnbd, spend_fit, horizon_days)
+    if not np.isfinite(predicted.to_numpy()).all():
+        # Only a degenerate log gets here past the minimums; a number made up is worse than none.
+        return None, ["I made no purchase predictions: the model could not fit these orders."]
     # The summary is indexed by the customer's row in the table, and every customer bought.
     predicted = predicted.reindex(pd.RangeIndex(len(table.customers)))
     block = _block(table, bgnbd, spend_fit, horizon_days, found, predicted)
