@@ -9,6 +9,11 @@ the process's high-water mark (ru_maxrss), printed after each part.
 Targets on this 2-core machine: CDNOW in at most 3 s, five million rows in at most 30 s.
 
 Run: python bench/bench_rfm.py [--rows N] [--emails] [--contacts] [--skip-cdnow]
+     python bench/bench_rfm.py --prediction-cost [--repeats N]
+
+``--prediction-cost`` times CDNOW end to end with purchase predictions (the default) against
+the same run without them (``horizon_days=0``), alternating in this process, and prints the
+ratio of the medians (target: at most 1.5).
 
 ``--contacts`` adds first name, last name and phone columns, which the per-customer table
 carries (each customer's latest value): their cost shows in the aggregation stage.
@@ -69,6 +74,29 @@ def end_to_end(path: Path) -> tuple[dict[str, float], pd.DataFrame, OrderColumns
     for seg in result.segments:
         print(f"    {seg.id}: {seg.name:<28} {seg.size:>9,} customers")
     return stages, table, cols
+
+
+def prediction_cost(path: Path, repeats: int) -> None:
+    """End to end (load to export) with and without purchase predictions, alternating."""
+    seconds: dict[float, list[float]] = {365.0: [], 0.0: []}
+    for _ in range(repeats):
+        for horizon in seconds:
+            start = time.perf_counter()
+            table = load_table(path, filename=path.name)
+            cols = detect_order_log(table)
+            assert cols is not None, "the order log was not recognised"
+            result = segment_orders(table, cols, Options(horizon_days=horizon), path.name)
+            render_scatter(result)
+            export_csv(result)
+            seconds[horizon].append(time.perf_counter() - start)
+            assert (result.prediction is not None) == (horizon > 0)
+    with_p, without = (float(np.median(seconds[h])) for h in (365.0, 0.0))
+    ratio = with_p / without
+    print(f"Purchase predictions on {path.name}, median of {repeats} runs each:")
+    print(f"  without (horizon 0)   {without:7.2f} s")
+    print(f"  with (horizon 365)    {with_p:7.2f} s")
+    verdict = "OK" if ratio <= 1.5 else "OVER"
+    print(f"  ratio                 {ratio:7.2f}x (target at most 1.5x) — {verdict}")
 
 
 def report(title: str, stages: dict[str, float], target: float) -> None:
@@ -164,7 +192,14 @@ def main() -> None:
     parser.add_argument("--emails", action="store_true", help="e-mail keys instead of ids")
     parser.add_argument("--contacts", action="store_true", help="add name and phone columns")
     parser.add_argument("--skip-cdnow", action="store_true")
+    parser.add_argument(
+        "--prediction-cost", action="store_true", help="CDNOW with and without predictions only"
+    )
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.prediction_cost:
+        prediction_cost(CDNOW, args.repeats)
+        return
 
     if not args.skip_cdnow and CDNOW.exists():
         stages, table, cols = end_to_end(CDNOW)

@@ -52,6 +52,8 @@ def start_command(
         "k": request.k,
         "columns": list(request.columns) if request.columns else None,
         "mode": request.mode,
+        "as_of": request.as_of,
+        "horizon_days": request.horizon_days,
         "channel": channel,
         "user": command.get("user_id"),
         "bot_user_id": bot_user_id,

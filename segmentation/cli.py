@@ -79,6 +79,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="order logs: use only orders on or before DATE (YYYY-MM-DD), as if it were today",
+    )
+    p.add_argument(
+        "--horizon",
+        type=float,
+        default=Options().horizon_days,
+        metavar="DAYS",
+        help="order logs: predict purchases over the next DAYS days (default 365; 0: none)",
+    )
+    p.add_argument(
         "--max-mb",
         type=float,
         default=Limits().max_bytes / 1024 / 1024,
@@ -162,6 +174,8 @@ def _run(args: argparse.Namespace) -> int:
         columns=columns,
         seed=args.seed,
         mode=args.mode,
+        as_of=args.as_of,
+        horizon_days=args.horizon,
         limits=Limits(
             max_bytes=int(args.max_mb * 1024 * 1024),
             max_rows=args.max_rows,

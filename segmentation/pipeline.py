@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -47,7 +48,7 @@ from segmentation.read.reading import (
     read_as_customers_note,
 )
 from segmentation.read.table import load_table
-from segmentation.result import Options, Segment, SegmentationResult
+from segmentation.result import MAX_HORIZON_DAYS, Options, Segment, SegmentationResult
 
 __all__ = ["run", "segment_customers"]
 _MODES = ("auto", "customers", "rfm")
@@ -112,6 +113,8 @@ def _orders_or_customers(
     try:
         return segment_orders(table, found, options, name)
     except FALLBACK_ERRORS as as_orders:
+        if options.as_of is not None:
+            raise  # an as-of day is about orders: reading the log as customers would ignore it
         try:
             result = segment_customers(table, options, name)
         except FALLBACK_ERRORS as as_customers:
@@ -296,6 +299,24 @@ def _validate(options: Options) -> None:
         raise InvalidOption(f"k={options.k} is not a whole number: use for example k=4.")
     if options.columns is not None and not [c for c in options.columns if c.strip()]:
         raise InvalidOption("The column list is empty: name at least one column, or leave it out.")
+    if options.as_of is not None:
+        try:
+            date.fromisoformat(str(options.as_of))
+        except ValueError:
+            raise InvalidOption(
+                f"as-of={options.as_of} is not a date I can read: write it as YYYY-MM-DD, "
+                "for example as-of=2024-09-30."
+            ) from None
+    horizon = options.horizon_days
+    if (
+        isinstance(horizon, bool)
+        or not isinstance(horizon, int | float)
+        or not 0 <= horizon <= MAX_HORIZON_DAYS
+    ):
+        raise InvalidOption(
+            f"horizon={horizon} is not a number of days I can predict: use 1 to "
+            f"{MAX_HORIZON_DAYS:,} (365 is a year), or 0 for no predictions."
+        )
 
 
 def _describe(

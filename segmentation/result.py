@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # only annotations use it, so reading options stays free of p
     import pandas as pd
 
 __all__ = [
+    "MAX_HORIZON_DAYS",
     "Limits",
     "Options",
     "KSelection",
@@ -20,6 +21,8 @@ __all__ = [
 ]
 
 Mode = Literal["auto", "customers", "rfm"]
+# Purchase predictions reach at most ten years ahead: the models know nothing of longer.
+MAX_HORIZON_DAYS = 3650
 Level = Literal["low", "medium", "high"]
 
 
@@ -41,6 +44,8 @@ class Options:
 
     ``k`` None means "choose by itself"; ``columns`` None means "choose by itself" (exact
     headers, matched case-insensitively, otherwise); ``mode`` "auto" detects order logs.
+    Order logs only: ``as_of`` (``"YYYY-MM-DD"``) uses the orders on or before that day, as if
+    it were today; ``horizon_days`` is how far ahead purchases are predicted (0: no predictions).
     """
 
     k: int | None = None
@@ -48,6 +53,8 @@ class Options:
     seed: int = 42
     mode: Mode = "auto"
     limits: Limits = field(default_factory=Limits)
+    as_of: str | None = None
+    horizon_days: float = 365.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,10 @@ class Segment:
     emoji name (without colons) closest to that colour, so the bot's text matches the picture.
     ``stability`` (0 to 1) is how often bootstrap refits find the segment again (mean Jaccard,
     see :mod:`segmentation.model.stability`); None when it was not measured.
-    Segments are numbered by size, largest first.
+    Segments are numbered by size, largest first. Order logs with purchase predictions carry
+    their customers' averages of ``p_active`` (chance of still buying), ``expected_orders`` and
+    ``expected_spend`` over the horizon, and ``expected_spend_total`` (the segment's sum);
+    None when not predicted (spend: no amounts, or mostly refunds).
     """
 
     id: int
@@ -99,6 +109,10 @@ class Segment:
     color: str
     marker: str
     stability: float | None = None
+    p_active: float | None = None
+    expected_orders: float | None = None
+    expected_spend: float | None = None
+    expected_spend_total: float | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +135,8 @@ class SegmentationResult:
     ``details`` carries mode-specific JSON-safe facts (for RFM: orders, customers, date range).
     ``priority`` says which segment to act on first and why; ``confidence`` is the closing line
     on how sure the segments are, in plain words (both from :mod:`segmentation.explain.voice`).
+    ``prediction`` describes the purchase model of an order log (model, as-of date, horizon,
+    fitted parameters, minimums; JSON-safe), None when no prediction was made.
     """
 
     source_name: str
@@ -145,6 +161,7 @@ class SegmentationResult:
     details: dict[str, Any] = field(default_factory=dict)
     priority: str = ""
     confidence: str = ""
+    prediction: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape printed by ``segment --json`` (no row data, no personal data)."""
@@ -181,6 +198,7 @@ class SegmentationResult:
             },
             "excluded_columns": dict(self.excluded_columns),
             "details": dict(self.details),
+            "prediction": self.prediction,
             "segments": [
                 {
                     "id": s.id,
@@ -194,8 +212,16 @@ class SegmentationResult:
                     "color": s.color,
                     "marker": s.marker,
                     "stability": None if s.stability is None else round(s.stability, 4),
+                    "p_active": _rounded(s.p_active, 4),
+                    "expected_orders": _rounded(s.expected_orders, 4),
+                    "expected_spend": _rounded(s.expected_spend, 2),
+                    "expected_spend_total": _rounded(s.expected_spend_total, 2),
                 }
                 for s in self.segments
             ],
             "warnings": list(self.warnings),
         }
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)

@@ -101,7 +101,14 @@ def _answer(
     channel = job["channel"]
     thread_ts = file.thread_ts(channel) if file is not None else None
     columns = tuple(job["columns"]) if job.get("columns") else None
-    options = job_options(settings, job.get("k"), columns, job["mode"])
+    options = job_options(
+        settings,
+        job.get("k"),
+        columns,
+        job["mode"],
+        as_of=job.get("as_of"),
+        horizon_days=job.get("horizon_days"),
+    )
     with stages.stage("segment"):
         result, png, csv = segment(
             source,

@@ -31,14 +31,21 @@ def job_options(
     k: int | None = None,
     columns: tuple[str, ...] | None = None,
     mode: str = "auto",
+    *,
+    as_of: str | None = None,
+    horizon_days: float | None = None,
 ) -> Options:
-    """Core options for one job, with this bot's limits."""
+    """Core options for one job, with this bot's limits (``as_of``/``horizon_days``: order
+    logs end on that day and predict that far ahead; None keeps the core's default)."""
     limits = Limits(
         max_bytes=settings.max_file_bytes,
         max_rows=settings.max_rows,
         max_columns=settings.max_columns,
     )
-    return Options(k=k, columns=columns, mode=mode, limits=limits)  # type: ignore[arg-type]
+    horizon = Options().horizon_days if horizon_days is None else horizon_days
+    return Options(
+        k=k, columns=columns, mode=mode, limits=limits, as_of=as_of, horizon_days=horizon
+    )  # type: ignore[arg-type]
 
 
 def segment(

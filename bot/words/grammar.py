@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from segmentation.errors import InvalidOption
+from segmentation.result import MAX_HORIZON_DAYS
 
 __all__ = ["Action", "BadCommand", "SegmentCommand", "parse_command"]
 
@@ -32,20 +34,27 @@ class SegmentCommand:
     """What the person asked for.
 
     ``action`` is ``"help"``, ``"demo"`` (the built-in sample) or ``"latest"`` (the most recent
-    data file in the channel). ``k``/``columns`` None mean "let the core choose".
+    data file in the channel). ``k``/``columns`` None mean "let the core choose". Order logs:
+    ``as_of`` (YYYY-MM-DD) ends the log on that day, ``horizon_days`` is how far ahead to
+    predict purchases (None: the core's default).
     """
 
     action: Action
     k: int | None = None
     columns: tuple[str, ...] | None = None
     mode: Mode = "auto"
+    as_of: str | None = None
+    horizon_days: float | None = None
 
 
 def parse_command(text: str) -> SegmentCommand:
     """Parse the text after ``/segment``.
 
-    >>> parse_command('demo k=4 columns="Annual Income (k$), Age"')
-    SegmentCommand(action='demo', k=4, columns=('Annual Income (k$)', 'Age'), mode='auto')
+    >>> parse_command('demo k=4 columns="Annual Income (k$), Age"').columns
+    ('Annual Income (k$)', 'Age')
+    >>> parse_command("as-of=1997-09-30 horizon=273")
+    SegmentCommand(action='latest', k=None, columns=None, mode='auto', as_of='1997-09-30', \
+horizon_days=273.0)
 
     Raises :class:`BadCommand` with a sentence naming the part that is wrong.
     """
@@ -66,6 +75,8 @@ def parse_command(text: str) -> SegmentCommand:
     k: int | None = None
     columns: list[str] | None = None
     mode: Mode = "auto"
+    as_of: str | None = None
+    horizon: float | None = None
     continuing_columns = False
     for token in tokens:
         key, sep, value = token.partition("=")
@@ -95,13 +106,46 @@ def parse_command(text: str) -> SegmentCommand:
                 raise BadCommand('columns= needs at least one column name, like columns="Age".')
         elif key == "mode":
             mode = _parse_mode(value)
+        elif key in ("as-of", "as_of", "asof"):
+            as_of = _parse_as_of(value)
+        elif key in ("horizon", "horizon_days"):
+            horizon = _parse_horizon(value)
         else:
             raise BadCommand(f"I don't know the option “{_shorten(key)}=”.")
     if columns is not None and not columns:
         raise BadCommand('columns= needs at least one column name, like columns="Age".')
     return SegmentCommand(
-        action=action, k=k, columns=tuple(columns) if columns is not None else None, mode=mode
+        action=action,
+        k=k,
+        columns=tuple(columns) if columns is not None else None,
+        mode=mode,
+        as_of=as_of,
+        horizon_days=horizon,
     )
+
+
+def _parse_as_of(value: str) -> str:
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise BadCommand(
+            f"as-of= needs a date written YYYY-MM-DD, like as-of=2024-09-30 (it was "
+            f"“{_shorten(value)}”)."
+        ) from None
+
+
+def _parse_horizon(value: str) -> float:
+    text = value.strip().lower().removesuffix("days").removesuffix("d").strip()
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not 0 <= days <= MAX_HORIZON_DAYS:
+        raise BadCommand(
+            f"horizon= needs a number of days from 0 to {MAX_HORIZON_DAYS}, like horizon=365 "
+            f"(it was “{_shorten(value)}”)."
+        )
+    return days
 
 
 def _parse_k(value: str) -> int | None:

@@ -42,6 +42,8 @@ def format_report(result: SegmentationResult, *, markdown: bool = False, image: 
         lines += ["", result.confidence]
     if markdown:
         lines += ["", f"{h2}How the segments were chosen", "", *_statistics(result)]
+    if markdown and result.prediction:
+        lines += ["", f"{h2}How purchases were predicted", "", *_prediction(result.prediction)]
     if result.excluded_columns:
         title = f"{h2}Columns not used for segments" if markdown else "Not used for segments:"
         lines += ["", title]
@@ -76,6 +78,48 @@ def _statistics(result: SegmentationResult) -> list[str]:
             f"steeply up to {sel.elbow} segments and slowly after: the elbow of that curve, "
             "a second opinion on the number of segments."
         )
+    return lines
+
+
+def _prediction(block: dict) -> list[str]:
+    """The purchase model in plain words, with its numbers (report.md only)."""
+    params, spend, minimums = block["params"], block["spend_params"], block["minimums"]
+    lines = [
+        f"Each customer's purchases over the next {block['horizon_days']:,} days were predicted "
+        f"from their orders up to {block['as_of']}, with the BG/NBD model (Fader, Hardie & Lee, "
+        "2005). It assumes that while customers are active they buy at a steady rate of their "
+        "own, and that after each repeat purchase they may stop for good. From how many times "
+        "and how recently each customer bought, it works out the chance they are still active "
+        "(`p_active`) and the orders to expect (`expected_orders`). Orders on the same day count "
+        "as one.",
+        "",
+        f"- Purchase rates (per week) follow a Gamma distribution with r = {params['r']:.3f} and "
+        f"alpha = {params['alpha']:.3f}: on average {params['r'] / params['alpha']:.3f} orders "
+        "a week while active.",
+        f"- The chance to stop after a purchase follows a Beta distribution with a = "
+        f"{params['a']:.3f} and b = {params['b']:.3f}: "
+        f"{params['a'] / (params['a'] + params['b']):.0%} on average.",
+        "- A customer who bought on one day only counts as active (the model lets customers "
+        "stop only after a repeat purchase), so for them read the expected orders, not the "
+        "chance; the segments' words give the chance only where most customers came back.",
+    ]
+    if spend is not None:
+        mean = spend["p"] * spend["v"] / (spend["q"] - 1)
+        lines.append(
+            f"- Spend per order comes from the Gamma-Gamma model (Fader & Hardie, 2013) with p "
+            f"= {spend['p']:.3f}, q = {spend['q']:.3f}, v = {spend['v']:.3f}: each customer's "
+            f"own average, pulled towards the shop's ({mean:,.2f}) the fewer orders they "
+            "placed. `expected_spend` is expected orders times that, not discounted."
+        )
+    needs = ", ".join(
+        f"{what} {m['required']:,} (found {m['found']:,})"
+        for what, m in (
+            ("customers", minimums["customers"]),
+            ("days of orders", minimums["history_days"]),
+            ("customers who ordered on three or more days", minimums["regulars"]),
+        )
+    )
+    lines.append(f"- Minimums for a prediction: {needs}.")
     return lines
 
 

@@ -35,6 +35,8 @@ __all__ = [
     "orders_priority",
     "confidence_line",
     "duration_words",
+    "outlook_words",
+    "horizon_words",
 ]
 
 # RFM segments of customers who used to buy and are slipping away, most urgent first.
@@ -119,12 +121,14 @@ def orders_priority(
     totals: Sequence[float] | None,
     recency_days: Sequence[float],
     currency: str | None,
+    outlooks: Sequence[str] | None = None,
 ) -> str:
     """Which segment of an order log to act on first: the most value at stake.
 
     ``bases[i]`` is segment i's name without a qualifier ("At risk"), ``totals[i]`` its
     customers' total spend (None without amounts), ``recency_days[i]`` their median days since
-    the last order.
+    the last order, ``outlooks[i]`` what the purchase model expects of them (see
+    :func:`outlook_words`; None when nothing was predicted).
 
     Examples
     --------
@@ -157,7 +161,59 @@ def orders_priority(
         text = f"{who}, {_percent(share)} of all spend"
     else:
         text = f"{_customers(seg.size)}, your largest group"
-    return f"Start with {seg.name}: {text}. {actions[pick]}{_caution(seg)}"
+    outlook = f"{outlooks[pick]} " if outlooks else ""
+    return f"Start with {seg.name}: {text}. {outlook}{actions[pick]}{_caution(seg)}"
+
+
+def outlook_words(
+    p_active: float | None,
+    orders: float,
+    spend: float | None,
+    horizon_days: float,
+    currency: str | None,
+    *,
+    returners_only: bool = False,
+) -> str:
+    """What the purchase model expects of a group of customers, in one sentence.
+
+    ``p_active`` is their average chance of still buying (None when most of them bought on one
+    day only: the model cannot tell whether they stopped, so the words do not pretend to);
+    ``returners_only`` when it is the average of the customers who came back, not of all.
+    ``orders`` and ``spend`` are their total expected orders and spend over the horizon
+    (``spend`` None when it was not predicted).
+
+    Examples
+    --------
+    >>> outlook_words(0.4, 310.0, 12_345.0, 365, "$")
+    'About 40% of them are likely still buying; together they are expected to spend about \
+$12,300 in the next year.'
+    >>> outlook_words(None, 2.4, None, 90, None)
+    'Whether they still buy cannot be told from one order; together they are expected to \
+place about 2 orders in the next 90 days.'
+    """
+    whom = "those who came back" if returners_only else "them"
+    if p_active is None:
+        still = "Whether they still buy cannot be told from one order"
+    elif p_active < 0.005:
+        still = f"Almost none of {whom} are likely still buying"
+    else:
+        still = f"About {p_active:.0%} of {whom} are likely still buying"
+    if spend is not None:
+        then = f"spend about {format_money(spend, currency, approximate=True)}"
+    elif orders < 0.5:
+        then = "place hardly any orders"
+    else:
+        count = float(f"{orders:.3g}") if orders >= 1000 else round(orders)
+        then = f"place about {count:,.0f} order" + ("" if count == 1 else "s")
+    return f"{still}; together they are expected to {then} in {horizon_words(horizon_days)}."
+
+
+def horizon_words(days: float) -> str:
+    """'the next year' for 365 days, 'the next 2 years', else 'the next 90 days'."""
+    years = days / 365
+    if days >= 365 and abs(years - round(years)) < 1e-9:
+        return "the next year" if round(years) == 1 else f"the next {round(years)} years"
+    return f"the next {days:,g} day" + ("" if days == 1 else "s")
 
 
 def confidence_line(

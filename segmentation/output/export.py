@@ -170,6 +170,8 @@ def audience_files(
     and ``Phone Number`` when the table has them (a single full-name column is split), then
     ``segment_name``. Headers are those Mailchimp, Klaviyo and HubSpot map by themselves. The
     bytes are UTF-8 with a BOM and formula-safe; with ``redact_key`` contacts are pseudonyms.
+    When an order log's purchases were predicted, customers come most expected spend first
+    (most expected orders first without amounts).
 
     Examples
     --------
@@ -178,7 +180,7 @@ def audience_files(
     >>> sorted(audience_files(run(demo_csv())))[0]
     'high-income-high-spend.csv'
     """
-    table = result.table
+    table = _by_expected_value(result)
     contacts = _find_contacts(result)
     columns = _audience_columns(table, contacts, redact_key)
     columns["segment_name"] = table["segment_name"]
@@ -193,6 +195,16 @@ def audience_files(
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _by_expected_value(result: SegmentationResult) -> pd.DataFrame:
+    """The table, with predictions the customers expected to bring the most first."""
+    table = result.table
+    if result.prediction is None:
+        return table
+    column = "expected_spend" if "expected_spend" in table.columns else "expected_orders"
+    order = np.argsort(-table[column].to_numpy(dtype=np.float64), kind="stable")
+    return table.iloc[order]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ def test_a_dropped_shopify_export_gets_the_priority_first_in_its_currency(
     assert headline.startswith("*700 customers from ")
     assert re.fullmatch(
         r":dart: Start with At risk: 100 customers who spent \$[\d,]+ in all and have not "
-        r"ordered for about \d+ months\. Win them back .*",
+        r"ordered for about \d+ months\. About \d+% of them are likely still buying; together "
+        r"they are expected to spend about \$[\d,]+ in the next year\. Win them back .*",
         html.unescape(priority),
     ), priority
     text = html.unescape(message_text(answers[0]))

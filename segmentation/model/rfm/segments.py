@@ -40,6 +40,7 @@ from segmentation.model.rfm.measures import (
 )
 from segmentation.model.rfm.names import Habits, customer_habits
 from segmentation.model.rfm.naming import name_segments
+from segmentation.model.rfm.prediction import PREDICTION_COLUMNS, Outlook, predict_purchases
 from segmentation.model.rfm.regroup import rename_within_k, split_hidden_groups
 from segmentation.model.rfm.words import (
     describe_segments,
@@ -69,7 +70,8 @@ def segment_orders(
         :func:`segmentation.read.orders.find_order_columns`.
     options : Options
         ``k`` (total number of segments) and ``seed``; ``columns`` may restrict the measures to
-        some of recency, frequency and monetary.
+        some of recency, frequency and monetary; ``as_of`` ends the log on a day, as if it were
+        today; ``horizon_days`` is how far ahead purchases are predicted (0: not at all).
     source_name : str
         The file's name, as the user knows it.
 
@@ -77,42 +79,40 @@ def segment_orders(
     -------
     SegmentationResult
         ``mode="rfm"``, one row per customer in ``table`` with ``segment`` and
-        ``segment_name``; ``rows`` counts orders and ``rows_used`` customers.
+        ``segment_name`` (and predicted purchases, see :mod:`.prediction`); ``rows`` counts
+        orders and ``rows_used`` customers.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> n = 400
-    >>> df = pd.DataFrame({"customer": rng.integers(0, 100, n),
+    >>> df = pd.DataFrame({"customer": rng.integers(0, 100, 400),
     ...                    "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(
-    ...                        rng.integers(0, 300, n), unit="D"),
-    ...                    "amount": rng.gamma(2, 20, n)})
+    ...                        rng.integers(0, 300, 400), unit="D"),
+    ...                    "amount": rng.gamma(2, 20, 400)})
     >>> cols = OrderColumns("customer", "date", "amount", None, None, None)
     >>> segment_orders(df, cols, Options(k=3), "orders.csv").k
     3
     """
-    table = build_customer_table(df, cols)
+    table = build_customer_table(df, cols, options.as_of and pd.Timestamp(options.as_of))
     customers = table.customers
     features = choose_measures(table, options)
-    X, scaled = transform(customers[list(features)].to_numpy(dtype=np.float64), features)
     habits = customer_habits(customers)
     one_time = customers["frequency"].to_numpy() == 1
     one_share = float(one_time.mean())
-
-    space, grouping, before_split = _group(customers, features, X, habits, one_time, options)
-    labels = grouping.labels
-    k = int(labels.max()) + 1
+    space, grouping, before_split, scaled = _group(customers, features, habits, one_time, options)
+    labels, k = grouping.labels, int(grouping.labels.max()) + 1
     silhouette = _overall_silhouette(space, labels, options.seed)
 
     naming = name_segments(customers, features, labels, grouping.one_time_groups, habits)
-    segments = describe_segments(customers, labels, naming, table)
+    outlook, notes = predict_purchases(table, options.horizon_days)
+    outlooks = None if outlook is None else outlook.per_segment(labels, k)
+    segments = describe_segments(customers, labels, naming, table, outlooks)
     segments = _with_stability(segments, space, grouping, options.seed)
-    warnings = [*table.warnings, *_warnings(one_time, grouping, segments, silhouette)]
+    warnings = [*table.warnings, *_warnings(one_time, grouping, segments, silhouette), *notes]
     priority, confidence = priority_and_confidence(
-        customers, labels, naming, segments, grouping, table.currency, silhouette, before_split
+        table, labels, naming, segments, grouping, silhouette, before_split, outlooks
     )
     picture = _picture(customers, labels, table.currency)
-
     return SegmentationResult(
         source_name=source_name,
         mode="rfm",
@@ -126,7 +126,7 @@ def segment_orders(
         segments=tuple(segments),
         warnings=tuple(warnings),
         headline=headline(table, k, features, one_share, grouping),
-        table=_labelled(customers, labels, segments),
+        table=_labelled(customers, labels, segments, outlook),
         points=picture.points,
         plot_axes=picture.axes,
         plot_note=picture.note,
@@ -134,19 +134,20 @@ def segment_orders(
         priority=priority,
         confidence=confidence,
         details=_details(table, cols, one_share, scaled),
+        prediction=None if outlook is None else outlook.block,
     )
 
 
 def _group(
     customers: pd.DataFrame,
     features: tuple[str, ...],
-    X: np.ndarray,
     habits: Habits,
     one_time: np.ndarray,
     options: Options,
-) -> tuple[np.ndarray, Grouping, int]:
-    """The cluster space, the final grouping, and how many segments there were before the
-    segments that mixed kinds of customers were split."""
+) -> tuple[np.ndarray, Grouping, int, tuple[str, ...]]:
+    """The cluster space, the final grouping, how many segments there were before the
+    segments that mixed kinds of customers were split, and the measures log-scaled."""
+    X, scaled = transform(customers[list(features)].to_numpy(dtype=np.float64), features)
     # K-means on a few thousand rows gains little from threads, and its OpenMP threads stall
     # badly when other jobs share the cores (CDNOW: 37 s instead of 4 s on a busy machine).
     with threadpool_limits(limits=1):
@@ -157,15 +158,23 @@ def _group(
         grouping = split_hidden_groups(customers, features, grouping, habits)
     else:
         grouping = rename_within_k(customers, features, grouping, habits, space)
-    return space, grouping, before_split
+    return space, grouping, before_split, scaled
 
 
-def _labelled(customers: pd.DataFrame, labels: np.ndarray, segments: list[Segment]) -> pd.DataFrame:
-    """The per-customer table with each customer's segment number and name."""
+def _labelled(
+    customers: pd.DataFrame, labels: np.ndarray, segments: list[Segment], outlook: Outlook | None
+) -> pd.DataFrame:
+    """The per-customer table with each customer's segment number and name, and their
+    predicted purchases when there are predictions."""
     names = [s.name for s in segments]
     export = customers.copy()
     export["segment"] = labels
     export["segment_name"] = pd.array(np.asarray(names, dtype=object)[labels], dtype="str")
+    if outlook is not None:
+        digits = {"p_active": 4, "expected_orders": 3, "expected_spend": 2}
+        for col in PREDICTION_COLUMNS:
+            if col in outlook.customers:
+                export[col] = np.round(outlook.customers[col].to_numpy(float), digits[col])
     return export
 
 
@@ -270,6 +279,8 @@ def _details(
         "cancelled": table.cancelled,
         "currency": table.currency,
         "one_time_share": round(one_share, 4),
+        "as_of": f"{table.as_of:%Y-%m-%d}" if table.as_of is not None else None,
+        "orders_after_as_of": table.orders_after,
         "log_scaled": list(scaled),
         "columns": {
             "customer": cols.customer,

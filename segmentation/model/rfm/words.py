@@ -12,6 +12,7 @@ from segmentation.explain.voice import confidence_line, orders_priority
 from segmentation.model.clustering import CLEAR_SILHOUETTE, WEAK_SILHOUETTE
 from segmentation.model.rfm.grouping import MIN_REPEAT_BUYERS, ONE_TIME_MAJORITY, Grouping
 from segmentation.model.rfm.naming import Naming
+from segmentation.model.rfm.prediction import SegmentOutlook
 from segmentation.read.orders import CustomerTable, format_money
 from segmentation.result import Segment
 
@@ -69,8 +70,10 @@ def describe_segments(
     labels: np.ndarray,
     naming: Naming,
     table: CustomerTable,
+    outlooks: list[SegmentOutlook] | None = None,
 ) -> list[Segment]:
-    """One Segment per label: its name, size, levels, medians and description."""
+    """One Segment per label: its name, size, levels, medians and description, and with
+    ``outlooks`` what the purchase model expects of it (in numbers and in the description)."""
     k = int(labels.max()) + 1
     n = len(customers)
     sizes = np.bincount(labels, minlength=k)
@@ -82,6 +85,9 @@ def describe_segments(
         base = next(b for b in _TEXT if names[i] == b or names[i].startswith(b + " ("))
         character, action = _TEXT[base]
         numbers = _numbers_sentence(medians.loc[i], table.currency)
+        outlook = outlooks[i] if outlooks else None
+        if outlook is not None:
+            numbers += " " + outlook.words
         color, marker = segment_color(i)
         segments.append(
             Segment(
@@ -95,23 +101,30 @@ def describe_segments(
                 description=f"{character} {numbers} {action}",
                 color=color,
                 marker=marker,
+                p_active=None if outlook is None else outlook.p_active,
+                expected_orders=None if outlook is None else outlook.expected_orders,
+                expected_spend=None if outlook is None else outlook.expected_spend,
+                expected_spend_total=None if outlook is None else outlook.expected_spend_total,
             )
         )
     return segments
 
 
 def priority_and_confidence(
-    customers: pd.DataFrame,
+    table: CustomerTable,
     labels: np.ndarray,
     naming: Naming,
     segments: list[Segment],
     grouping: Grouping,
-    currency: str | None,
     silhouette: float,
     before_split: int,
+    outlooks: list[SegmentOutlook] | None = None,
 ) -> tuple[str, str]:
-    """The priority line and the closing confidence line (see :mod:`segmentation.explain.voice`)."""
+    """The priority line and the closing confidence line (see :mod:`segmentation.explain.voice`);
+    the priority says what the purchase model expects of its segment when ``outlooks`` are
+    given."""
     k = len(segments)
+    customers, currency = table.customers, table.currency
     totals = (
         np.bincount(labels, weights=customers["monetary"].to_numpy(np.float64), minlength=k)
         if "monetary" in customers.columns
@@ -124,6 +137,7 @@ def priority_and_confidence(
         None if totals is None else [float(t) for t in totals],
         [float(v) for v in naming.medians["recency_days"]],
         currency,
+        [o.words for o in outlooks] if outlooks else None,
     )
     if grouping.k_selection.method == "given":
         how = f"{k} segments because you asked for {k}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from segmentation.errors import UnknownColumn
+from segmentation.errors import TooFewRows, UnknownColumn
 from segmentation.read.orders._common import columns_sentence, plural
 from segmentation.read.orders.contacts import (
     find_contact_columns,
@@ -50,6 +50,12 @@ class CustomerTable:
     ``rows_dropped`` counts input rows left out (no customer, unreadable date or amount).
     ``line_items`` counts the extra rows of multi-line orders whose order-level amount is blank
     (Shopify-style exports): they belong to the order above them and are not left out.
+
+    ``as_of`` is the day recency and tenure count back from: the day asked for, else the last
+    order's; orders after an asked day are left out (``orders_after``). ``purchases`` has one
+    row per purchase: ``customer`` (the customer's row in ``customers``), ``date``
+    (datetime64) and, with amounts, ``spend`` (less partial refunds); ``sold_total`` is what
+    the purchases sold before any refund.
     """
 
     customers: pd.DataFrame
@@ -69,17 +75,24 @@ class CustomerTable:
     key_column: str = "customer"
     contact_columns: tuple[str, ...] = ()
     partly_refunded: int = 0
+    as_of: pd.Timestamp | None = None
+    orders_after: int = 0
+    purchases: pd.DataFrame | None = None
+    sold_total: float = 0.0
 
 
 # The table's own columns; a customer key headed like one of them is renamed.
 _COMPUTED = {
     "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "first_order",
-    "last_order", "items", "segment", "segment_name",
+    "last_order", "items", "segment", "segment_name", "p_active", "expected_orders",
+    "expected_spend",
 }  # fmt: skip
 _DAY_NS = np.int64(86_400 * 10**9)
 
 
-def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
+def build_customer_table(
+    df: pd.DataFrame, cols: OrderColumns, as_of: pd.Timestamp | None = None
+) -> CustomerTable:
     """Summarise an order log per customer: recency, frequency, monetary, tenure.
 
     Parameters
@@ -89,6 +102,8 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     cols : OrderColumns
         Which columns hold the customer, the date, and optionally the amount, quantity, order id
         and status (from :func:`detect_order_log` or :func:`find_order_columns`).
+    as_of : Timestamp, optional
+        Use only the orders on or before this day, as if it were today.
 
     Returns
     -------
@@ -104,18 +119,22 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
     a negative amount are refunds: they are deducted from the customer's spend and counted, not
     counted as orders. A refunded amount column (Shopify's "Refunded Amount") is deducted from
     its order; an order refunded in full counts as cancelled. Recency and tenure are whole days
-    back from the latest date in the file.
+    back from the latest date in the file (or ``as_of``).
     """
     _check_columns(df, cols)
     warnings: list[str] = []
     currency = detect_currency(df, cols.amount)
     rows = read_rows(df, cols, warnings)
     keep, rows_dropped = usable_rows(rows, cols, warnings)
+    keep, rows_after = _until(rows, keep, as_of, warnings)
     orders = merge_orders(rows, keep, cols, warnings)
     outcome = sort_out(orders, len(rows.keys))
     warnings += _outcome_warnings(orders, outcome, currency)
     key = cols.customer if cols.customer not in _COMPUTED else f"{cols.customer} (customer)"
-    table = _customer_frame(rows, orders, outcome, key)
+    ref_day = (
+        int(orders.when.max()) // _DAY_NS if as_of is None else as_of.normalize().value // _DAY_NS
+    )
+    table = _customer_frame(rows, orders, outcome, key, ref_day)
     contacts = _add_contacts(table, df, cols, rows, keep, outcome.buyers)
     return CustomerTable(
         customers=table,
@@ -135,7 +154,57 @@ def build_customer_table(df: pd.DataFrame, cols: OrderColumns) -> CustomerTable:
         key_column=key,
         contact_columns=contacts,
         partly_refunded=outcome.partly_refunded,
+        as_of=pd.Timestamp(int(ref_day * _DAY_NS), unit="ns"),
+        orders_after=rows_after,
+        purchases=_purchases(orders, outcome),
+        sold_total=_sold(orders, outcome),
     )
+
+
+def _until(
+    rows: Rows, keep: np.ndarray, as_of: pd.Timestamp | None, warnings: list[str]
+) -> tuple[np.ndarray, int]:
+    """The usable rows dated on or before ``as_of`` (any time that day), and how many later."""
+    if as_of is None:
+        return keep, 0
+    end = np.datetime64((as_of.normalize() + pd.Timedelta(days=1)).value, "ns")
+    later = keep & (rows.date_ns >= end)
+    kept = keep & ~later
+    if not kept.any():
+        first = rows.date_ns[keep].min()
+        raise TooFewRows(
+            f"No order in the file is on or before {as_of:%Y-%m-%d}; the first is on "
+            f"{pd.Timestamp(first):%Y-%m-%d}. Choose a later as-of date."
+        )
+    after = int(later.sum())
+    if after:
+        warnings.append(
+            f"As asked, only orders on or before {as_of:%Y-%m-%d} were used, as if it were that "
+            f"day; {after:,} later {plural(after, 'row')} {'was' if after == 1 else 'were'} "
+            "left out."
+        )
+    return kept, after
+
+
+def _purchases(orders: Orders, outcome: Outcome) -> pd.DataFrame:
+    """One row per purchase: the buyer's row in the customer table, the date, the spend."""
+    bought = outcome.purchase
+    frame = pd.DataFrame(
+        {
+            "customer": np.searchsorted(outcome.buyers, orders.cust[bought]),
+            "date": orders.when[bought].view("datetime64[ns]"),
+        }
+    )
+    if outcome.spend is not None:
+        frame["spend"] = outcome.spend[bought]
+    return frame
+
+
+def _sold(orders: Orders, outcome: Outcome) -> float:
+    """What the purchases sold before refunds: their spend plus what was partly refunded."""
+    if outcome.spend is None:
+        return 0.0
+    return float(outcome.spend[outcome.purchase].sum()) - outcome.partly_refunded_total
 
 
 def _check_columns(df: pd.DataFrame, cols: OrderColumns) -> None:
@@ -195,13 +264,14 @@ def _iso_days(days: np.ndarray) -> np.ndarray:
     return distinct.astype("datetime64[D]").astype(str).astype(object)[inverse]
 
 
-def _customer_frame(rows: Rows, orders: Orders, outcome: Outcome, key: str) -> pd.DataFrame:
+def _customer_frame(
+    rows: Rows, orders: Orders, outcome: Outcome, key: str, ref_day: int
+) -> pd.DataFrame:
     """One row per buyer: the key (headed ``key``), recency, frequency, spend, tenure, first and
-    last order, items."""
+    last order, items. Days count back from ``ref_day`` (days since 1970)."""
     buyers, purchase, cust = outcome.buyers, outcome.purchase, orders.cust
     n_keys = len(rows.keys)
-    # Whole days between calendar dates: an order on the file's last day is 0 days old.
-    ref_day = int(orders.when.max()) // _DAY_NS
+    # Whole days between calendar dates: an order on the reference day is 0 days old.
     first_day = outcome.first_ns[buyers] // _DAY_NS
     last_day = outcome.last_ns[buyers] // _DAY_NS
     freq = outcome.frequency[buyers].astype(np.int64)
