@@ -53,7 +53,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.basic_objects import JsonObject
-from slack_sdk.models.blocks import Block
+from slack_sdk.models.blocks import Block, BlockElement, Option, TextObject
 from slack_sdk.models.views import View
 
 __all__ = [
@@ -202,6 +202,9 @@ def _walk(obj: Any, raw: Any, pointer: str) -> list[str]:
     if not isinstance(raw, dict):
         return []
     if not isinstance(obj, JsonObject):
+        # slack_sdk keeps some children as the raw JSON (radio buttons' options): build them.
+        obj = _build(raw)
+    if obj is None:
         kind = raw.get("type")
         return [f"unknown or misplaced object of type {kind!r} [json-pointer:{pointer}]"]
     problems = []
@@ -222,6 +225,22 @@ def _walk(obj: Any, raw: Any, pointer: str) -> list[str]:
 
 # Keys Slack sends back or accepts everywhere that slack_sdk's ``attributes`` leave out.
 _ALWAYS_KNOWN = frozenset({"type", "block_id", "emoji", "verbatim"})
+
+
+def _build(raw: Mapping[str, Any]) -> JsonObject | None:
+    """slack_sdk's object for a JSON object it left unbuilt: a text, an element or an option."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if raw.get("type") in ("plain_text", "mrkdwn"):
+                return TextObject.parse(dict(raw))
+            if "type" in raw:
+                return BlockElement.parse(dict(raw))
+            if "value" in raw or "text" in raw:
+                return Option.parse_all([dict(raw)])[0]
+        except (SlackObjectFormationError, TypeError, KeyError, ValueError, AttributeError):
+            return None
+    return None
 
 
 def _child(obj: JsonObject, key: str) -> Any:

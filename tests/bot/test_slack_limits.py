@@ -90,11 +90,14 @@ def _every_text(slack: FakeSlack) -> str:
     [
         # About 300 columns: every follow-up button carried all of them.
         [f"Spend on product category number {i:03d} in the last twelve months" for i in range(300)],
-        # A few long headers, some with quotes (each quote costs two characters in JSON).
+        # A few long headers with quotes (each quote costs two characters in JSON).
         [
-            f'Total "{kind}" spend in euros, including returns, exchanges and "gift" cards, '
-            f"over the last twelve months of trading, region {i}" * 3
-            for i, kind in enumerate(["online", "in store", "app", "phone", "catalogue"])
+            (
+                f'Total "{kind}" spend in euros, including returns, exchanges and "gift" cards, '
+                f"over the last twelve months of trading, region {i}. "
+            )
+            * 4
+            for i, kind in enumerate(["online", "in store", "app", "phone", "catalogue", "partner"])
         ],
     ],
     ids=["300-columns", "long-quoted-headers"],
@@ -112,7 +115,7 @@ def test_follow_up_button_values_fit_slacks_2000_characters(
 def test_choose_columns_opens_its_modal_when_headers_are_full_of_quotes(
     http_bot: HttpBot, slack: FakeSlack
 ) -> None:
-    headers = ['"tier" ' * 12 + f"spend {i}" for i in range(6)]
+    headers = ['"q" ' * 24 + f"spend {i}" for i in range(6)]
     _drop(http_bot, slack, "quoted.csv", _table(headers))
     answer = _answer(http_bot, slack)
     assert "Choose columns…" in _button_values(answer)

@@ -291,3 +291,19 @@ def test_an_external_file_links_to_another_host_that_never_gives_the_bytes(
     with urllib.request.urlopen(request, timeout=10) as response:
         assert b"a,b" not in response.read()
     assert server.calls("external_download")[0].headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+def test_the_walk_reaches_radio_button_options_slack_sdk_keeps_as_json() -> None:
+    radio = {"type": "radio_buttons", "action_id": "reading"}
+    radio["options"] = [_option("As orders", "rfm"), _option("c" * 76, "customers")]
+    radio["initial_option"] = radio["options"][0]
+    block = {"type": "input", "block_id": "r", "label": _text("Read the file"), "element": radio}
+    assert (
+        check_view(_modal({**block, "element": {**radio, "options": radio["options"][:1]}})) is None
+    )
+    refusal = check_view(_modal(block))
+    assert refusal is not None
+    assert refusal.errors == (
+        "text attribute cannot exceed 75 characters "
+        "[json-pointer:/view/blocks/0/element/options/1]",
+    )
