@@ -78,11 +78,13 @@ def accept_file(
     bot_user_id: str | None,
     thread_ts: str | None = None,
     file_obj: Mapping[str, Any] | None = None,
+    replied_in: str | None = None,
 ) -> None:
     """Handle one shared file (from ``file_shared`` or a ``file_share`` message), exactly once.
 
     Runs after Slack's event was acked. Which event comes first, and in which listener process,
-    does not matter: the ledger accepts a file once.
+    does not matter: the ledger accepts a file once. ``replied_in`` is the thread the file was
+    posted into as a reply (None for a file posted in the channel itself).
     """
     if file_obj is not None and file_obj.get("name"):
         # Message events carry the whole file object: skip images without any API call.
@@ -128,7 +130,7 @@ def accept_file(
         return
     runtime.queue.enqueue(key)
     if place:
-        tell_place(client, channel, thread_ts, user, place)
+        tell_place(client, channel, replied_in, user, place)
 
 
 def _refuse_once(
@@ -148,14 +150,15 @@ def _refuse_once(
 def tell_place(
     client: WebClient, channel: str, thread_ts: str | None, user: str | None, place: int
 ) -> None:
-    # Only the person who shared the file needs to know; everyone else sees the answer.
+    """Say the place in line where it is seen: in ``thread_ts`` only when that thread already
+    has replies (Slack never shows an ephemeral message in a thread without any), otherwise in
+    the channel itself. Only the person who asked needs to know; everyone sees the answer."""
+    text = queue_text(place, in_thread=thread_ts is not None)
     try:
         if user:
-            client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, text=queue_text(place)
-            )
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
         else:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=queue_text(place))
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except SlackClientError as error:
         logger.warning("Could not tell the place in line in %s: %s", channel, error)
 

@@ -152,9 +152,10 @@ def working_text(action: str) -> str:
     return f":hourglass_flowing_sand: Working on {what}; I'll post the segments in this channel."
 
 
-def queue_text(place: int) -> str:
-    """Where a waiting job is in line."""
-    return f"You're number {place} in line; I'll answer here when it's your turn."
+def queue_text(place: int, *, in_thread: bool = True) -> str:
+    """Where a waiting job is in line (said in the thread of the answer, or beside it)."""
+    where = "here" if in_thread else "in the thread"
+    return f"You're number {place} in line; I'll answer {where} when it's your turn."
 
 
 def busy_text() -> str:
