@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot.followups import ACTION_COLUMNS
+from bot.slack.blocks.buttons import ACTION_COLUMNS
 from tests.bot.harness import HttpBot
 from tests.bot.slack_server import FakeSlack, message_text, wait_until
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.text import MAX_SECTION_CHARS, clip, context, escape, section
 
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
-    from bot.slack.blocks.buttons import FollowUp
+    from bot.slack.blocks.buttons import FollowUp, Keep
     from segmentation import SegmentationResult
 
 __all__ = [
@@ -46,12 +46,14 @@ def render_answer(
     *,
     requested_by: str | None = None,
     followup: FollowUp | None = None,
+    keep: Keep | None = None,
 ) -> Reply:
     """The channel message for one segmentation: headline and what to do first, one section per
     segment, warnings, and a closing line on how sure the segments are (no statistics jargon).
 
     ``requested_by`` is a Slack user id; it is mentioned in a small context line.
-    ``followup`` (the answer's file and options) adds the buttons for the next steps.
+    ``followup`` (the answer's file and options) adds the buttons for the next steps; ``keep``
+    stores their state when it is too long for a button's value.
     """
     blocks: list[Block] = [
         {
@@ -102,10 +104,11 @@ def render_answer(
     if followup is not None:
         from bot.slack.blocks.buttons import answer_buttons
 
-        blocks.append(answer_buttons(followup))
+        blocks.append(answer_buttons(followup, keep=keep))
 
-    summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
-    lead = f"{result.headline} {result.priority}".strip()
+    # The notification text is mrkdwn too: a header like "<!here> spend" must not ping anyone.
+    summary = "; ".join(f"{escape(s.name)} ({_customers(s.size)})" for s in result.segments)
+    lead = escape(f"{result.headline} {result.priority}".strip())
     text = clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
     return Reply(text=text, blocks=blocks)
 
