@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.slack.blocks.buttons import (
     MAX_VALUE_CHARS,
     FollowUp,
@@ -9,6 +11,7 @@ from bot.slack.blocks.buttons import (
     change_text,
     read_value,
 )
+from bot.slack.files import DownloadFailed, SlackFile, download_file
 from bot.slack.text import MAX_MESSAGE_CHARS, clip, escape, fit_message, names, section
 
 WIDE = tuple(f'Spend on category «{i:03d}» — 東京 🛒 "{"x" * 200}"' for i in range(1000))
@@ -63,3 +66,17 @@ def test_what_changed_stays_within_a_context_element_for_wide_files() -> None:
     line = change_text(before, after, "segbot_columns")
     assert len(line) <= 2000
     assert "<!here>" not in line and "&lt;!here&gt; basket" in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://docs.google.com/spreadsheets/d/1abc/edit",
+        "https://files.slack.com.example.net/files-pri/T1-F1/spend.csv",
+        "http://files.slack.com/files-pri/T1-F1/spend.csv",
+    ],
+)
+def test_the_bot_token_never_leaves_slacks_own_hosts(url: str) -> None:
+    file = SlackFile.from_api({"id": "F1", "name": "spend.csv", "url_private": url})
+    with pytest.raises(DownloadFailed, match="upload that here"):
+        download_file(file, "xoxb-secret", max_bytes=100, api_url="http://localhost:9/api/")

@@ -19,6 +19,7 @@ __all__ = [
     "working_text",
     "queue_text",
     "busy_text",
+    "external_file_text",
     "problem_text",
     "failure_text",
     "no_data_file_text",
@@ -159,6 +160,14 @@ def queue_text(place: int, *, in_thread: bool = True) -> str:
     """Where a waiting job is in line (said in the thread of the answer, or beside it)."""
     where = "here" if in_thread else "in the thread"
     return f"You're number {place} in line; I'll answer {where} when it's your turn."
+
+
+def external_file_text(name: str) -> str:
+    """A file shared from Google Drive (or another service): its bytes are not on Slack."""
+    return (
+        f"{name} lives outside Slack (Google Drive or another service), where I can't open it. "
+        "Download it as a CSV or Excel file and upload that here, and I'll segment it."
+    )
 
 
 def busy_text() -> str:

@@ -57,6 +57,7 @@ def handle_file_share_message(
             thread_ts=thread_ts,
             file_obj=file_obj,
             replied_in=event.get("thread_ts"),
+            share_ts=event.get("ts"),
         )
 
 
