@@ -85,9 +85,9 @@ def build_app(
         signing_secret=settings.signing_secret,
         token_verification_enabled=True,
         request_verification_enabled=True,
-        # Events are recorded in the queue before the ack, so an ack means "accepted for good";
-        # the work before it is one files.info and one store write.
-        process_before_response=True,
+        # Ack first: Slack gets its answer as soon as a listener acks (events at once), whatever
+        # Slack's own speed for files.info afterwards; the ledger keeps retries to one answer.
+        process_before_response=False,
         listener_executor=ThreadPoolExecutor(
             max_workers=LISTENER_THREADS, thread_name_prefix="segbot-listener"
         ),

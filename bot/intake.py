@@ -17,7 +17,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.api import api_error, needed_scope
-from bot.slack.blocks.replies import problem_text, queue_text, slack_problem_text, working_text
+from bot.slack.blocks.replies import (
+    external_file_text,
+    problem_text,
+    queue_text,
+    slack_problem_text,
+    working_text,
+)
 from bot.slack.files import SlackFile, check_size
 from bot.words.grammar import SegmentCommand
 from segmentation.errors import SegmentationError
@@ -27,9 +33,10 @@ __all__ = ["start_command", "accept_file", "command_key", "file_key", "post_text
 logger = logging.getLogger(__name__)
 
 
-def file_key(file_id: str) -> str:
-    """The ledger key of a shared file: the same for both of Slack's events and its retries."""
-    return f"file:{file_id}"
+def file_key(file_id: str, channel: str, share_ts: str | None) -> str:
+    """The ledger key of one share of a file: the same for both of Slack's events and their
+    retries; the same file shared again (in another channel, or later) is a new share."""
+    return f"file:{file_id}:{channel}:{share_ts or ''}"
 
 
 def command_key(command: Mapping[str, Any]) -> str:
@@ -80,22 +87,27 @@ def accept_file(
     bot_user_id: str | None,
     thread_ts: str | None = None,
     file_obj: Mapping[str, Any] | None = None,
+    replied_in: str | None = None,
+    share_ts: str | None = None,
 ) -> None:
     """Handle one shared file (from ``file_shared`` or a ``file_share`` message), exactly once.
 
     Runs after Slack's event was acked. Which event comes first, and in which listener process,
-    does not matter: the ledger accepts a file once.
+    does not matter: the ledger accepts a file once. ``replied_in`` is the thread the file was
+    posted into as a reply (None for a file posted in the channel itself); ``share_ts`` the ts
+    of the message that shared it, when the event says (``files.info`` says otherwise).
     """
     if file_obj is not None and file_obj.get("name"):
         # Message events carry the whole file object: skip images without any API call.
-        if not SlackFile.from_api(file_obj).is_data:
+        seen = SlackFile.from_api(file_obj)
+        if not seen.is_table:
             return
-    key = file_key(file_id)
-    try:
-        if runtime.queue.known(key):
-            return
-    except QueueUnavailable:
-        pass  # said below, once files.info tells whether it is data and where its thread is
+    if share_ts is not None:
+        try:
+            if runtime.queue.known(file_key(file_id, channel, share_ts)):
+                return
+        except QueueUnavailable:
+            pass  # said below, once files.info tells whether it is data and where its thread is
     try:
         file = SlackFile.from_api(client.files_info(file=file_id)["file"])
     except SlackApiError as error:
@@ -104,10 +116,16 @@ def accept_file(
         if file_obj is not None and SlackFile.from_api(file_obj).is_data:
             post_text(client, channel, thread_ts, slack_problem_text(code, needed_scope(error)))
         return
-    if not file.is_data or (bot_user_id is not None and file.user == bot_user_id):
+    if not file.is_table or (bot_user_id is not None and file.user == bot_user_id):
+        return
+    key = file_key(file.id, channel, share_ts or file.share_ts(channel))
+    thread_ts = thread_ts or file.thread_ts(channel)
+    if file.is_external:
+        # Its link leads to Google Drive (or another service): the bot token never goes
+        # there, so the person uploads the file itself. Said once per share.
+        _say_once(runtime, client, key, channel, thread_ts, external_file_text(file.name))
         return
     runtime.recent.remember(channel, file.id, file.created)
-    thread_ts = thread_ts or file.thread_ts(channel)
     job = {
         "kind": "file",
         "file_id": file.id,
@@ -130,7 +148,27 @@ def accept_file(
         return
     runtime.queue.enqueue(key)
     if place:
-        tell_place(client, channel, thread_ts, user, place)
+        tell_place(client, channel, replied_in, user, place)
+
+
+def _say_once(
+    runtime: Runtime,
+    client: WebClient,
+    key: str,
+    channel: str,
+    thread_ts: str | None,
+    sentence: str,
+) -> None:
+    """A sentence for this share, once whichever event (or retry) gets here first."""
+    try:
+        first = runtime.queue.ledger.accept(key, {"kind": "note", "channel": channel}) is not None
+    except (QueueFull, QueueUnavailable):
+        first = runtime.answered.claim(key)
+    else:
+        if first:
+            runtime.queue.finish(key)
+    if first:
+        post_text(client, channel, thread_ts, problem_text(sentence))
 
 
 def _refuse_once(
@@ -150,14 +188,15 @@ def _refuse_once(
 def tell_place(
     client: WebClient, channel: str, thread_ts: str | None, user: str | None, place: int
 ) -> None:
-    # Only the person who shared the file needs to know; everyone else sees the answer.
+    """Say the place in line where it is seen: in ``thread_ts`` only when that thread already
+    has replies (Slack never shows an ephemeral message in a thread without any), otherwise in
+    the channel itself. Only the person who asked needs to know; everyone sees the answer."""
+    text = queue_text(place, in_thread=thread_ts is not None)
     try:
         if user:
-            client.chat_postEphemeral(
-                channel=channel, user=user, thread_ts=thread_ts, text=queue_text(place)
-            )
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=text)
         else:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=queue_text(place))
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text)
     except SlackClientError as error:
         logger.warning("Could not tell the place in line in %s: %s", channel, error)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import BoltContext
 
 from bot.config import Settings
-from bot.queue import JobQueue
+from bot.queue import JobQueue, ThreadLinks
 from bot.words.grammar import Mode
 
 if TYPE_CHECKING:
@@ -111,6 +111,11 @@ class Runtime:
     # Refusals said in this process (the store is down or full, so it cannot remember them).
     answered: ExpiringSet = field(default_factory=ExpiringSet)
     recent: RecentFiles = field(default_factory=RecentFiles)
+    # Thread links and the follow-up states too long for a button value.
+    links: ThreadLinks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.links = ThreadLinks(self.settings)
 
     @classmethod
     def create(cls, settings: Settings) -> Runtime:

@@ -21,6 +21,7 @@ from bot.jobs.common import (
     Stages,
     download,
     latest_data_file,
+    links_for,
     post_answer,
     remember_answer,
 )
@@ -136,6 +137,7 @@ def _answer(
             broadcast=True,
             followup=state_of(result, DEMO_SOURCE if file is None else file.id),
             memory=memory,
+            keep=links_for(settings).keep,
         )
         # So "@segbot try 4 groups" under this answer knows which file it is about.
         file_id = DEMO_FILE if file is None else file.id

@@ -23,9 +23,10 @@ from bot.config import Settings
 from bot.jobs.history import Remembered, add_movement
 from bot.queue import AnswerGuard, Handler, Job, ThreadLinks
 from bot.slack.api import api_error
-from bot.slack.blocks.buttons import DEMO_SOURCE, FollowUp
+from bot.slack.blocks.buttons import DEMO_SOURCE, FollowUp, Keep
 from bot.slack.blocks.replies import render_answer
 from bot.slack.files import SlackFile, build_retry_handlers, download_file
+from bot.slack.text import fit_message
 from segmentation import (
     Options,
     SegmentationResult,
@@ -146,12 +147,14 @@ def post_answer(
     broadcast: bool = False,
     followup: FollowUp | None = None,
     memory: Remembered | None = None,
+    keep: Keep | None = None,
 ) -> str:
     """Post the answer once; the ts of the answer (an earlier attempt's, if it posted).
 
-    ``broadcast`` shows a reply in a thread in the channel too (Slack's reply_broadcast).
+    ``broadcast`` shows a reply in a thread in the channel too (Slack's reply_broadcast);
+    ``keep`` stores a follow-up state too long for a button (:meth:`ThreadLinks.keep`).
     """
-    reply = render_answer(result, requested_by=user, followup=followup)
+    reply = render_answer(result, requested_by=user, followup=followup, keep=keep)
     if memory is not None:
         reply = add_movement(reply, memory.movement, memory.note)
     return post_once(
@@ -172,7 +175,8 @@ def post_once(client: WebClient, guard: AnswerGuard, **message: Any) -> str:
     if earlier is not None:
         logger.info("The answer in %s was posted before (%s)", message.get("channel"), earlier)
         return earlier
-    ts = str(client.chat_postMessage(**message)["ts"])
+    # Whatever the file, the message stays within what Slack takes (bot.slack.text).
+    ts = str(client.chat_postMessage(**fit_message(message))["ts"])
     guard.posted(ts)
     return ts
 

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.jobs.common import Stages, download, post, post_answer, remember_answer
+from bot.jobs.common import Stages, download, links_for, post, post_answer, remember_answer
 from bot.jobs.core import job_options, segment
 from bot.jobs.history import before_answer, movement_files, record_run
 from bot.queue import AnswerGuard, ClaimLost, Job
@@ -59,6 +59,7 @@ def run_file(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard
                 None,
                 followup=state_of(result, file.id),
                 memory=memory,
+                keep=links_for(settings).keep,
             )
             options = job_options(settings)
             remember_answer(settings, channel, thread_ts or ts, file.id, file.name, options, result)

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.jobs.common import Stages, download, post, post_once
+from bot.jobs.common import Stages, download, links_for, post, post_once
 from bot.jobs.core import job_options, run_limited, segment
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.slack.api import api_error, needed_scope
@@ -23,12 +23,13 @@ from bot.slack.blocks.buttons import (
     ACTION_COLUMNS,
     DEMO_SOURCE,
     FollowUp,
+    Keep,
     change_text,
     state_of,
 )
 from bot.slack.blocks.replies import failure_text, problem_text, render_answer, slack_problem_text
 from bot.slack.files import SlackFile, check_size, upload_answer, upload_audiences
-from bot.slack.text import escape
+from bot.slack.text import context, escape
 from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.output.export import audience_files
 
@@ -90,7 +91,8 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
                 )
             state = state_of(result, after.source, order_log=after.order_log or None)
             with stages.stage("post"):
-                ts = _post_new_answer(client, guard, channel, thread_ts, result, state, asked)
+                keep = links_for(settings).keep
+                ts = _post_new_answer(client, guard, channel, thread_ts, result, state, asked, keep)
             with stages.stage("upload"):
                 upload_answer(
                     client,
@@ -122,10 +124,11 @@ def _post_new_answer(
     result: SegmentationResult,
     state: FollowUp,
     asked: str,
+    keep: Keep,
 ) -> str:
     """Post the new answer once, with the line saying what changed and who asked."""
-    reply = render_answer(result, followup=state)
-    line = {"type": "context", "elements": [{"type": "mrkdwn", "text": f":repeat: {asked}"}]}
+    reply = render_answer(result, followup=state, keep=keep)
+    line = context(f":repeat: {asked}")
     # Right under the headline, where the reader looks first.
     blocks = [*reply.blocks[:2], line, *reply.blocks[2:]]
     return post_once(

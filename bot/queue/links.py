@@ -5,13 +5,15 @@ by the worker that posts an answer and read by the worker that answers the menti
 another process or after a restart, so it lives in the queue's store (a table of its own in
 the SQLite file, or Redis keys) and never in memory. A link holds ids and settings only: the
 file id, its name, the options of the last answer in the thread and its segments' names and
-descriptions; no row of data, no personal data.
+descriptions; no row of data, no personal data. The same store keeps a follow-up's state
+when it is too long for a button value (Slack's 2,000 characters): the button carries its key.
 
 Light on purpose (sqlite3/redis only): the listener may import it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -72,6 +74,37 @@ class ThreadLinks:
             raw = row[0] if row else None
         return json.loads(raw) if raw else None
 
+    def keep(self, text: str) -> str:
+        """Keep a text too long for a button value (a follow-up's state); its short key.
+
+        The key is the text's hash, so the same state kept twice is one row.
+        """
+        ref = hashlib.sha256(text.encode()).hexdigest()[:24]
+        if self.settings.queue_url:
+            self._client().set(f"segbot:kept:{ref}", text, ex=LINK_TTL_S)
+            return ref
+        with self._lock:
+            conn = self._sqlite()
+            conn.execute(
+                "insert or replace into segbot_kept (ref, at, text) values (?, ?, ?)",
+                (ref, time.time(), text),
+            )
+            conn.execute("delete from segbot_kept where at < ?", (time.time() - LINK_TTL_S,))
+        return ref
+
+    def recall(self, ref: str) -> str | None:
+        """The text kept under ``ref``, or None when it is unknown or forgotten."""
+        if self.settings.queue_url:
+            raw = self._client().get(f"segbot:kept:{ref}")
+            return raw.decode() if isinstance(raw, bytes) else raw
+        with self._lock:
+            row = (
+                self._sqlite()
+                .execute("select text from segbot_kept where ref = ?", (ref,))
+                .fetchone()
+            )
+        return str(row[0]) if row else None
+
     def _sqlite(self) -> sqlite3.Connection:
         # One connection per process: a forked worker must not share its parent's.
         if self._conn is None or self._pid != os.getpid():
@@ -84,6 +117,10 @@ class ThreadLinks:
                 "create table if not exists segbot_thread (channel text not null, "
                 "thread_ts text not null, at real not null, link text not null, "
                 "primary key (channel, thread_ts))"
+            )
+            conn.execute(
+                "create table if not exists segbot_kept (ref text primary key, "
+                "at real not null, text text not null)"
             )
             self._conn, self._pid = conn, os.getpid()
         return self._conn

@@ -46,6 +46,8 @@ DATA_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx")
 # Slack's own `filetype` names for the same formats ("text" is also every snippet, so .txt
 # files are recognised by their name only).
 _DATA_FILETYPES = frozenset({"csv", "tsv", "xlsx"})
+# Slack's filetypes of Google's own documents (their bytes are never on Slack).
+_EXTERNAL_FILETYPES = frozenset({"gsheet"})
 MAX_RETRIES = 3
 
 
@@ -82,6 +84,7 @@ class SlackFile:
     user: str | None
     created: float
     shares: Mapping[str, Any]
+    external: bool = False
 
     @classmethod
     def from_api(cls, obj: Mapping[str, Any]) -> SlackFile:
@@ -96,6 +99,10 @@ class SlackFile:
             user=obj.get("user"),
             created=float(obj.get("created") or obj.get("timestamp") or 0),
             shares=obj.get("shares") or {},
+            # Google Drive files (and native Google Sheets) live on another host.
+            external=bool(obj.get("is_external"))
+            or obj.get("mode") == "external"
+            or str(obj.get("filetype") or "").lower() in _EXTERNAL_FILETYPES,
         )
 
     @property
@@ -105,6 +112,24 @@ class SlackFile:
             PurePosixPath(self.name.lower()).suffix in DATA_EXTENSIONS
             or self.filetype in _DATA_FILETYPES
         )
+
+    @property
+    def is_external(self) -> bool:
+        """A file whose bytes live elsewhere (Google Drive): never downloaded with our token."""
+        return self.external
+
+    @property
+    def is_table(self) -> bool:
+        """A data file, or a native Google Sheet (a table the person can download for us)."""
+        return self.is_data or self.filetype in _EXTERNAL_FILETYPES
+
+    def share_ts(self, channel: str) -> str | None:
+        """The ts of the newest message that shared the file in ``channel``."""
+        for visibility in ("public", "private"):
+            shares = (self.shares.get(visibility) or {}).get(channel)
+            if shares:
+                return shares[0].get("ts")
+        return None
 
     def thread_ts(self, channel: str) -> str | None:
         """The ts to answer under in ``channel``: the share's thread, else the share itself."""
@@ -143,8 +168,11 @@ def download_file(
     if not file.url:
         raise DownloadFailed(f"Slack gave me no download link for {file.name}; share it again.")
     if not _may_carry_token(file.url, api_url):
-        # The bot token only ever goes to Slack over HTTPS (or to the configured API host).
-        raise DownloadFailed(f"The download link for {file.name} is not a Slack address.")
+        # The bot token only ever goes to Slack's own hosts (or to the configured API host).
+        raise DownloadFailed(
+            f"{file.name} lives outside Slack, where I can't open it: download it as a CSV or "
+            "Excel file and upload that here."
+        )
     handlers = list(retry_handlers) if retry_handlers is not None else build_retry_handlers()
     opener = urllib.request.build_opener(_SameHostAuthRedirect())
     state = RetryState()
@@ -277,10 +305,13 @@ class _SameHostAuthRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def _may_carry_token(url: str, api_url: str) -> bool:
+    """Only Slack's own hosts (files.slack.com) over HTTPS, or the configured API host (the
+    stand-in Slack in tests), ever see the bot token; a Google Drive link never does."""
     target, api = urlparse(url), urlparse(api_url)
-    return target.scheme == "https" or (
-        target.scheme == "http" and target.hostname == api.hostname and target.hostname is not None
-    )
+    host = (target.hostname or "").lower()
+    if target.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com")):
+        return True
+    return bool(host) and target.scheme == api.scheme and host == (api.hostname or "").lower()
 
 
 def _missing_files_read(name: str) -> str:

@@ -278,7 +278,9 @@ def snapshot(
     labels = table["segment"]
     used = labels.notna().to_numpy()
     seg = labels[used].to_numpy(dtype=np.int64)
-    features = tuple(result.features)
+    # Derived measures (a total, a share of spend) are not in the exported table: the
+    # snapshot compares runs on the file's own columns.
+    features = tuple(c for c in result.features if c in table.columns)
     logs: list[bool] = []
     columns: list[np.ndarray] = []
     for col in features:

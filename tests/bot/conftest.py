@@ -14,9 +14,12 @@ from tests.bot.slack_server import FakeSlack
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
-    """A fresh fake Slack for each test."""
+    """A fresh fake Slack for each test; the test fails when the bot sent anything Slack
+    would refuse, or posted an ephemeral message nobody could see."""
     with FakeSlack() as server:
         yield server
+    problems = server.problems()
+    assert not problems, "Slack would not have shown this:\n" + "\n".join(problems)
 
 
 @pytest.fixture

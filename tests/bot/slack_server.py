@@ -3,6 +3,13 @@
 It speaks the same HTTP shapes as slack.com on 127.0.0.1 (port 0), records every call for
 assertions, and has fault switches: the next N calls to a method answer 429 (with Retry-After)
 or 500, answers can be slowed down, and downloads can return Slack's HTML sign-in page.
+
+It is as strict as Slack: every message and view is checked by ``slack_rules`` and refused with
+Slack's own error; a ``response_url`` takes 5 posts in 30 minutes; a trigger_id opens one view
+within 3 s; an ephemeral message into a thread with no reply yet is taken but never shown; the
+shares of a file the bot uploads appear a moment after the upload; a file shared from Google
+Drive (``mode: external``) links to another host. What Slack refused or never showed is in
+:attr:`FakeSlack.refusals`, and the ``slack`` fixture fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ from typing import Any, TypeVar
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
+from tests.bot.slack_rules import Refusal, check_message, check_view
+
 T = TypeVar("T")
 
 BOT_TOKEN = "xoxb-1111-2222-testbottoken"
@@ -32,6 +41,19 @@ TEAM_ID = "T0TEAM"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 APP_ID = "A0APP"
+
+# Slack's documented clocks (docs.slack.dev/interactivity/handling-user-interaction): a
+# trigger_id opens a view within 3 s, a response_url takes 5 posts within 30 minutes.
+TRIGGER_SECONDS = 3.0
+RESPONSE_URL_POSTS = 5
+RESPONSE_URL_SECONDS = 30 * 60
+# How long the shares of an uploaded file take to appear (files.completeUploadExternal answers
+# before the file is in the channel).
+SHARE_DELAY = 0.5
+GOOGLE_SIGN_IN_PAGE = (
+    b"<!DOCTYPE html><html><head><title>Google Drive: Sign-in</title></head>"
+    b"<body>Sign in to continue to Google Drive</body></html>"
+)
 
 SIGN_IN_PAGE = (
     b"<!DOCTYPE html><html lang='en'><head><title>Slack</title></head>"
@@ -71,6 +93,7 @@ class Call:
     body: bytes
     status: int
     at: float  # time.monotonic() when it arrived
+    ok: bool = True  # False when Slack refused it (``ok: false``, or a refused response_url post)
 
 
 @dataclass
@@ -110,6 +133,14 @@ class FakeSlack:
         self.ack_times: dict[str, float] = {}
         self.sent_times: dict[str, float] = {}
         self.views: list[dict[str, Any]] = []
+        # What Slack refused (method, refusal) or took without showing anyone.
+        self.refusals: list[tuple[str, Refusal]] = []
+        self.ephemerals: list[dict[str, Any]] = []
+        self._triggers: dict[str, float] = {}
+        self._used_triggers: set[str] = set()
+        self._response_urls: dict[str, tuple[float, int]] = {}
+        self._active_threads: set[tuple[str, str]] = set()
+        self._pending_shares: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -172,22 +203,49 @@ class FakeSlack:
             return [c for c in self.calls_log if method is None or c.method == method]
 
     def wait_calls(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """Wait for at least ``count`` successful (HTTP 200) calls to ``method``."""
+        """Wait for at least ``count`` successful calls to ``method`` (HTTP 200, not refused)."""
 
         def probe() -> list[Call] | None:
-            ok = [c for c in self.calls(method) if c.status == 200]
+            ok = [c for c in self.calls(method) if c.status == 200 and c.ok]
             return ok if len(ok) >= count else None
 
         return wait_until(probe, timeout, f"{count} successful call(s) to {method}")
 
     def chat_texts(self, channel: str | None = None) -> list[str]:
-        """Every text the bot posted (postMessage and postEphemeral), blocks included."""
+        """Every text the bot posted that someone saw (postMessage and postEphemeral, not
+        refused, ephemerals not lost in an empty thread), blocks included."""
+        with self._lock:
+            unseen = {_where(e) for e in self.ephemerals if not e["seen"]}
         texts = []
         for call in self.calls():
-            if call.status == 200 and call.method in ("chat.postMessage", "chat.postEphemeral"):
+            if call.status == 200 and call.ok and call.method in _CHAT_METHODS:
+                if call.method == "chat.postEphemeral" and _where(call.params) in unseen:
+                    continue
                 if channel is None or call.params.get("channel") == channel:
                     texts.append(message_text(call.params))
         return texts
+
+    def unseen_ephemerals(self) -> list[dict[str, Any]]:
+        """Ephemeral messages Slack took but never showed (posted into an empty thread)."""
+        with self._lock:
+            return [e for e in self.ephemerals if not e["seen"]]
+
+    def problems(self) -> list[str]:
+        """One line per thing Slack refused or never showed; empty when all went through."""
+        with self._lock:
+            refused = [f"{method} refused: {refusal}" for method, refusal in self.refusals]
+            unseen = [
+                f"chat.postEphemeral into thread {e['thread_ts']} of {e['channel']}, which has no "
+                f"reply yet: Slack takes it and never shows it ({e['text']!r})"
+                for e in self.ephemerals
+                if not e["seen"]
+            ]
+        return refused + unseen
+
+    def _refuse(self, method: str, refusal: Refusal) -> dict[str, Any]:
+        with self._lock:
+            self.refusals.append((method, refusal))
+        return refusal.answer()
 
     def responses(self) -> list[dict[str, Any]]:
         """The JSON bodies the bot posted to response_url addresses."""
@@ -196,8 +254,19 @@ class FakeSlack:
     # ------------------------------------------------------------------ test data
 
     def response_url(self, key: str = "") -> str:
-        """A response_url for one slash command."""
-        return f"{self.base_url}/response/{key or next(self._ids)}"
+        """A response_url for one slash command (its 30 minutes start now)."""
+        key = key or str(next(self._ids))
+        with self._lock:
+            self._response_urls.setdefault(key, (time.monotonic(), 0))
+        return f"{self.base_url}/response/{key}"
+
+    def trigger_id(self, suffix: str = "trig", *, age: float = 0.0) -> str:
+        """A trigger_id issued ``age`` seconds ago: it opens one view within 3 s of its
+        issue."""
+        trigger = f"{next(self._ids)}.{TEAM_ID}.{suffix}"
+        with self._lock:
+            self._triggers[trigger] = time.monotonic() - age
+        return trigger
 
     def add_file(
         self,
@@ -210,8 +279,13 @@ class FakeSlack:
         size: int | None = None,
         thread_ts: str | None = None,
         created: int | None = None,
+        external: bool = False,
     ) -> dict[str, Any]:
-        """A file shared by ``user`` in ``channel``; returns the file object files.info gives."""
+        """A file shared by ``user`` in ``channel``; returns the file object files.info gives.
+
+        ``external``: a file shared from Google Drive, as Slack lists it (``mode: external``,
+        ``url_private`` on Google's host, here another host name on this machine, no
+        ``url_private_download``); fetching it gets Google's sign-in page, never the bytes."""
         file_id = f"F{next(self._ids):07d}"
         ts = self._ts() if created is None else f"{created}.{next(self._clock):06d}"
         share: dict[str, Any] = {"ts": ts, "channel_name": channel.lower(), "reply_count": 0}
@@ -236,19 +310,50 @@ class FakeSlack:
             "channels": [channel],
             "shares": {"public": {channel: [share]}},
         }
+        if external:
+            obj.update(
+                mode="external",
+                is_external=True,
+                external_type="gdrive",
+                pretty_type="Google Sheets",
+                url_private=f"{self.external_base_url}/spreadsheets/d/{file_id}/edit",
+            )
+            del obj["url_private_download"]
         with self._lock:
             self.files[file_id] = obj
             self.contents[file_id] = content
+            if thread_ts:
+                self._active_threads.add((channel, thread_ts))
         return obj
 
-    def file_shared_event(self, file: dict[str, Any]) -> dict[str, Any]:
-        """The ``file_shared`` event for a file from :meth:`add_file`."""
-        channel = next(iter(file["shares"]["public"]))
+    def share_file(
+        self, file: dict[str, Any], channel: str, *, user: str = "U0ALICE"
+    ) -> dict[str, Any]:
+        """``user`` shares ``file`` again, in ``channel``; returns its ``file_shared`` event."""
+        share = {"ts": self._ts(), "channel_name": channel.lower(), "reply_count": 0}
+        with self._lock:
+            file["shares"].setdefault("public", {}).setdefault(channel, []).insert(0, share)
+            if channel not in file["channels"]:
+                file["channels"].append(channel)
+        return self.file_shared_event(file, channel=channel, user=user)
+
+    @property
+    def external_base_url(self) -> str:
+        """The other host external files link to: this server under another name."""
+        assert self._http is not None
+        return f"http://localhost:{self._http.server_address[1]}/external"
+
+    def file_shared_event(
+        self, file: dict[str, Any], *, channel: str | None = None, user: str | None = None
+    ) -> dict[str, Any]:
+        """The ``file_shared`` event for a file from :meth:`add_file` (in its first channel,
+        or in ``channel``)."""
+        channel = channel or next(iter(file["shares"]["public"]))
         return {
             "type": "file_shared",
             "channel_id": channel,
             "file_id": file["id"],
-            "user_id": file["user"],
+            "user_id": user or file["user"],
             "file": {"id": file["id"]},
             "event_ts": self._ts(),
         }
@@ -275,6 +380,8 @@ class FakeSlack:
         }
         if thread_ts:
             event["thread_ts"] = thread_ts
+            with self._lock:
+                self._active_threads.add((channel, thread_ts))
         return event
 
     def direct_message_event(
@@ -354,7 +461,7 @@ class FakeSlack:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.response_url(key),
-            "trigger_id": f"{next(self._ids)}.{TEAM_ID}.abc",
+            "trigger_id": self.trigger_id("abc"),
         }
 
     def block_actions_body(
@@ -389,7 +496,7 @@ class FakeSlack:
             "api_app_id": APP_ID,
             "token": "legacy-verification-token",
             "container": container,
-            "trigger_id": trigger_id or f"{next(self._ids)}.{TEAM_ID}.trig",
+            "trigger_id": trigger_id or self.trigger_id(),
             "team": {"id": TEAM_ID, "domain": "segbot-test"},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -422,7 +529,7 @@ class FakeSlack:
             "user": {"id": user, "username": "bob", "name": "bob", "team_id": TEAM_ID},
             "api_app_id": APP_ID,
             "token": "legacy-verification-token",
-            "trigger_id": f"{next(self._ids)}.{TEAM_ID}.trig",
+            "trigger_id": self.trigger_id(),
             "view": {**view, "state": {"values": values}},
             "response_urls": [],
             "is_enterprise_install": False,
@@ -544,6 +651,9 @@ class FakeSlack:
             return {"ok": False, "error": "not_in_channel"}
         if not params.get("text") and not params.get("blocks"):
             return {"ok": False, "error": "no_text"}
+        refusal = check_message(params)
+        if refusal is not None:
+            return self._refuse("chat.postMessage", refusal)
         ts = self._ts()
         message = {
             "type": "message",
@@ -557,12 +667,35 @@ class FakeSlack:
         }
         with self._lock:
             self.messages.append(message)
+            if message["thread_ts"]:
+                self._active_threads.add((channel, str(message["thread_ts"])))
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
 
     def _api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel") or not params.get("user"):
             return {"ok": False, "error": "invalid_arguments"}
-        return {"ok": True, "message_ts": self._ts()}
+        if not params.get("text") and not params.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        refusal = check_message(params)
+        if refusal is not None:
+            return self._refuse("chat.postEphemeral", refusal)
+        ts = self._ts()
+        channel, thread_ts = str(params["channel"]), params.get("thread_ts")
+        with self._lock:
+            # chat.postEphemeral: "Ephemeral messages in threads are only shown if there is
+            # already an active thread." Slack still answers ok.
+            seen = not thread_ts or (channel, str(thread_ts)) in self._active_threads
+            self.ephemerals.append(
+                {
+                    "message_ts": ts,
+                    "channel": channel,
+                    "user": params["user"],
+                    "thread_ts": thread_ts,
+                    "text": params.get("text"),
+                    "seen": seen,
+                }
+            )
+        return {"ok": True, "message_ts": ts}
 
     def _api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         view = params.get("view")
@@ -570,6 +703,19 @@ class FakeSlack:
             view = json.loads(view)
         if not params.get("trigger_id") or not isinstance(view, dict):
             return {"ok": False, "error": "invalid_arguments"}
+        trigger = str(params["trigger_id"])
+        with self._lock:
+            issued = self._triggers.get(trigger)
+            used = trigger in self._used_triggers
+            self._used_triggers.add(trigger)
+        if used:
+            return self._refuse("views.open", Refusal("exchanged_trigger_id", (trigger,)))
+        if issued is not None and time.monotonic() - issued > TRIGGER_SECONDS:
+            waited = f"{trigger} used {time.monotonic() - issued:.1f} s after the click"
+            return self._refuse("views.open", Refusal("expired_trigger_id", (waited,)))
+        refusal = check_view(view)
+        if refusal is not None:
+            return self._refuse("views.open", refusal)
         opened = {
             **view,
             "id": f"V{next(self._ids):07d}",
@@ -584,12 +730,73 @@ class FakeSlack:
             self.views.append(opened)
         return {"ok": True, "view": opened}
 
+    def _api_views_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not (params.get("view_id") or params.get("external_id")) or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        refusal = check_view(view)
+        if refusal is not None:
+            return self._refuse("views.update", refusal)
+        with self._lock:
+            known = [v for v in self.views if v["id"] == params.get("view_id")]
+        if params.get("view_id") and not known:
+            return {"ok": False, "error": "not_found"}
+        updated = {**(known[0] if known else {}), **view}
+        with self._lock:
+            self.views.append(updated)
+        return {"ok": True, "view": updated}
+
     def _api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        refusal = check_message(params)
+        if refusal is not None:
+            return self._refuse("chat.update", refusal)
         return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+
+    def post_response(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """A POST to a response_url: 5 posts within 30 minutes, each checked like a message."""
+        key = path.rsplit("/", 1)[-1]
+        try:
+            payload = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            payload = None
+        with self._lock:
+            issued, posts = self._response_urls.get(key, (time.monotonic(), 0))
+            self._response_urls[key] = (issued, posts + 1)
+        if time.monotonic() - issued > RESPONSE_URL_SECONDS:
+            self._refuse("response_url", Refusal("expired_url", (f"{key}: past 30 minutes",)))
+            return 404, b"expired_url"
+        if posts >= RESPONSE_URL_POSTS:
+            why = f"{key}: post {posts + 1}, Slack takes {RESPONSE_URL_POSTS} in 30 minutes"
+            self._refuse("response_url", Refusal("used_url", (why,)))
+            return 404, b"used_url"
+        if not isinstance(payload, dict):
+            self._refuse("response_url", Refusal("invalid_payload", (key,)))
+            return 400, b"invalid_payload"
+        refusal = check_message(payload)
+        if refusal is not None:
+            self._refuse("response_url", refusal)
+            return 400, refusal.error.encode()
+        return 200, b"ok"
+
+    def _settle_shares(self) -> None:
+        """Give uploaded files the shares that are due (call with the lock held)."""
+        now = time.monotonic()
+        for file_id, (due, shares) in list(self._pending_shares.items()):
+            if now >= due:
+                del self._pending_shares[file_id]
+                self.files[file_id]["shares"] = shares
+                self.files[file_id]["channels"] = list(shares.get("public", {}))
+                for channel, posts in shares.get("public", {}).items():
+                    for share in posts:
+                        if share.get("thread_ts"):
+                            self._active_threads.add((channel, str(share["thread_ts"])))
 
     def _api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel, ts = params.get("channel"), str(params.get("ts"))
         with self._lock:
+            self._settle_shares()
             shared = [
                 {"type": "message", "ts": ts, "user": f["user"], "files": [f]}
                 for f in self.files.values()
@@ -603,6 +810,7 @@ class FakeSlack:
 
     def _api_files_info(self, params: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
+            self._settle_shares()
             file = self.files.get(str(params.get("file")))
         if file is None:
             return {"ok": False, "error": "file_not_found"}
@@ -612,6 +820,7 @@ class FakeSlack:
         channel = params.get("channel")
         count = int(params.get("count") or 100)
         with self._lock:
+            self._settle_shares()
             files = [f for f in self.files.values() if not channel or channel in f["channels"]]
         files.sort(key=lambda f: f["created"], reverse=True)
         shown = files[:count]
@@ -650,9 +859,11 @@ class FakeSlack:
                 file["title"] = entry.get("title") or file["name"]
                 file["filetype"] = file["name"].rsplit(".", 1)[-1].lower()
                 if channel:
-                    file["channels"] = [channel]
+                    # Slack answers before the file is in the channel: its shares (and the
+                    # channel in files.list) appear a moment later.
                     share = {"ts": self._ts(), "thread_ts": params.get("thread_ts")}
-                    file["shares"] = {"public": {channel: [share]}}
+                    due = time.monotonic() + SHARE_DELAY
+                    self._pending_shares[file["id"]] = (due, {"public": {channel: [share]}})
                 done.append({"id": file["id"], "title": file["title"], "name": file["name"]})
         return {"ok": True, "files": done}
 
@@ -666,6 +877,14 @@ class FakeSlack:
         if content is None:
             return 404, "text/plain", b"file not found"
         return 200, "application/octet-stream", content
+
+
+_CHAT_METHODS = ("chat.postMessage", "chat.postEphemeral")
+
+
+def _where(params: dict[str, Any]) -> tuple[str, str, str]:
+    """An ephemeral message's place and text, to tell a lost one among the calls."""
+    return (str(params.get("channel")), str(params.get("thread_ts")), str(params.get("text")))
 
 
 def message_text(params: dict[str, Any]) -> str:
@@ -731,6 +950,8 @@ def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = "upload"
             elif url.path.startswith("/response/"):
                 method = "response_url"
+            elif url.path.startswith("/external/"):
+                method = "external_download"
             else:
                 method = "unknown"
 
@@ -761,13 +982,18 @@ def _handler_for(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
                     slack.uploads[file_id] = body
                 reply_type, reply = "text/plain", f"OK - {len(body)}".encode()
             elif method == "response_url":
-                reply_type, reply = "text/plain", b"ok"
+                status, reply = slack.post_response(url.path, body)
+                reply_type = "text/plain"
+            elif method == "external_download":
+                # Google's host: never the file's bytes, whatever token comes with the request.
+                reply_type, reply = "text/html; charset=utf-8", GOOGLE_SIGN_IN_PAGE
             elif method == "unknown":
                 status, reply_type, reply = 404, "text/plain", b"not found"
             else:
                 reply = json.dumps(slack.handle_api(method, params, token)).encode()
 
-            call = Call(method, url.path, params, headers, body, status, time.monotonic())
+            ok = status == 200 and not reply.startswith(b'{"ok": false')
+            call = Call(method, url.path, params, headers, body, status, time.monotonic(), ok)
             with slack._lock:
                 slack.calls_log.append(call)
             self.send_response(status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -164,8 +165,12 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
         "groups:history",
         "im:history",
         "app_mentions:read",  # @segbot in channels and threads
-        "im:read",  # direct messages to the bot
     }
+    # im:history brings direct messages (message.im); nothing reads conversations' info, so no
+    # im:read. The README lists exactly these.
+    readme = (REPO_ROOT / "README.md").read_text()
+    listed = readme.split("the permissions (", 1)[1].split(")", 1)[0]
+    assert set(re.findall(r"`([a-z_:]+)`", listed)) == scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert events == {
         "file_shared",

@@ -2,17 +2,20 @@
 
 Pure: no Slack calls, no core. Each button carries everything a follow-up needs (the file, the
 reading, k and the columns) in its ``value``, so any bot process answers a click, after restarts
-too. The listener reads these values without loading the heavy stack.
+too. When that does not fit Slack's 2,000 characters (wide files, long headers) the state is
+kept in the queue's store (``keep``, :meth:`bot.queue.ThreadLinks.keep`) and the value carries
+``@`` and its short key, read back with ``recall``; the modal's metadata likewise. The listener
+reads these values without loading the heavy stack.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from bot.slack.text import clip
+from bot.slack.text import clip, names
 
 if TYPE_CHECKING:  # the listener never loads the core; only workers format results
     from segmentation import SegmentationResult
@@ -39,6 +42,8 @@ __all__ = [
     "columns_modal",
     "read_submission",
     "change_text",
+    "Keep",
+    "Recall",
 ]
 
 ACTION_FEWER = "segbot_fewer"
@@ -75,6 +80,10 @@ _RFM_LABELS = {
 
 Reading = Literal["customers", "rfm"]
 Block = dict[str, Any]
+# Keep a long text in the store and return its key; read a key back (None when forgotten).
+Keep = Callable[[str], str]
+Recall = Callable[[str], "str | None"]
+_REF = "@"
 
 
 class BadValue(ValueError):
@@ -182,24 +191,45 @@ def _fit_usable(state: FollowUp) -> FollowUp:
     return replace(state, usable=tuple(kept), more=len(kept) < len(usable))
 
 
-def answer_buttons(state: FollowUp, *, audience: bool = True) -> Block:
+def _carried(text: str, keep: Keep | None, limit: int = MAX_VALUE_CHARS) -> str:
+    """``text`` itself when it fits ``limit``, else ``@`` and the key it is kept under."""
+    if len(text) <= limit:
+        return text
+    if keep is None:
+        raise BadValue(f"a follow-up state of {len(text)} characters needs a store to keep it")
+    return _REF + keep(text)
+
+
+def _resolve(text: str, recall: Recall | None) -> str:
+    """The state a value or metadata carries (looked up when it is a key)."""
+    if not text.startswith(_REF):
+        return text
+    kept = recall(text[len(_REF) :]) if recall is not None else None
+    if kept is None:
+        raise BadValue("a follow-up state that is no longer kept")
+    return kept
+
+
+def answer_buttons(state: FollowUp, *, audience: bool = True, keep: Keep | None = None) -> Block:
     """The actions block under an answer: fewer/more segments, choose columns, audience files.
 
     >>> block = answer_buttons(FollowUp("F1", "customers", 2, ("Age", "Income")))
     >>> [e["text"]["text"] for e in block["elements"]]
     ['More segments', 'Choose columns…', 'Audience files']
     """
-    value = state.to_json()
+    value = _carried(state.to_json(), keep)
     elements: list[Block] = []
     if state.k > MIN_K:
         elements.append(_button("Fewer segments", ACTION_FEWER, value))
     if state.k < MAX_K:
         elements.append(_button("More segments", ACTION_MORE, value))
-    fitted = _fit_usable(state)
+    # With a store every usable column is kept; without one, those that fit in the value.
+    fitted = replace(state, usable=tuple(dict.fromkeys([*state.columns, *state.usable])))
+    if keep is None:
+        fitted = _fit_usable(state)
     if len(fitted.usable) >= 2 or state.order_log:
-        elements.append(
-            _button("Choose columns…", ACTION_COLUMNS, fitted.to_json(with_usable=True))
-        )
+        columns_value = _carried(fitted.to_json(with_usable=True), keep)
+        elements.append(_button("Choose columns…", ACTION_COLUMNS, columns_value))
     if audience:
         elements.append(_button("Audience files", ACTION_AUDIENCE, value))
     return {"type": "actions", "block_id": "segbot_followups", "elements": elements}
@@ -214,12 +244,14 @@ def _button(text: str, action_id: str, value: str) -> Block:
     }
 
 
-def read_value(action: Mapping[str, Any]) -> FollowUp:
+def read_value(action: Mapping[str, Any], recall: Recall | None = None) -> FollowUp:
     """The state a clicked button carries (``action`` is one entry of ``actions``)."""
-    return FollowUp.from_json(str(action.get("value") or ""))
+    return FollowUp.from_json(_resolve(str(action.get("value") or ""), recall))
 
 
-def columns_modal(state: FollowUp, *, channel: str, thread_ts: str | None) -> Block:
+def columns_modal(
+    state: FollowUp, *, channel: str, thread_ts: str | None, keep: Keep | None = None
+) -> Block:
     """The "Choose columns" modal: the usable columns (current ones ticked) and the reading.
 
     Up to 10 columns are checkboxes (Slack's limit for a checkbox group); more are a
@@ -275,8 +307,10 @@ def columns_modal(state: FollowUp, *, channel: str, thread_ts: str | None) -> Bl
             "element": element,
         }
     )
+    # Room for the channel and thread around the state (ids of a few dozen characters).
+    carried = _carried(state.to_json(with_usable=True), keep, MAX_METADATA_CHARS - 200)
     metadata = json.dumps(
-        {"state": state.to_json(with_usable=True), "channel": channel, "thread_ts": thread_ts},
+        {"state": carried, "channel": channel, "thread_ts": thread_ts},
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -313,7 +347,7 @@ class Submission:
     error: str | None = None
 
 
-def read_submission(view: Mapping[str, Any]) -> Submission:
+def read_submission(view: Mapping[str, Any], recall: Recall | None = None) -> Submission:
     """Read a ``view_submission``'s view: the columns ticked and the reading chosen.
 
     ``error`` is the sentence to show under the columns when fewer than two are ticked (Slack
@@ -321,7 +355,7 @@ def read_submission(view: Mapping[str, Any]) -> Submission:
     """
     try:
         meta = json.loads(str(view.get("private_metadata") or ""))
-        before = FollowUp.from_json(str(meta["state"]))
+        before = FollowUp.from_json(_resolve(str(meta["state"]), recall))
         channel, thread_ts = str(meta["channel"]), meta.get("thread_ts")
     except (ValueError, TypeError, KeyError):
         raise BadValue("not a segbot modal") from None
@@ -354,7 +388,8 @@ def read_submission(view: Mapping[str, Any]) -> Submission:
 
 
 def change_text(before: FollowUp, after: FollowUp, op: str) -> str:
-    """What changed, in words: "6 segments instead of 5", "on Age and Income instead of …"."""
+    """What changed, as mrkdwn: "6 segments instead of 5", "On Age and Income instead of …"
+    (column names escaped, and bounded however many columns the file has)."""
     if op in (ACTION_FEWER, ACTION_MORE):
         return f"{after.k} segments instead of {before.k}"
     if op == ACTION_AUDIENCE:
@@ -366,7 +401,6 @@ def change_text(before: FollowUp, after: FollowUp, op: str) -> str:
 
 
 def _and(columns: Sequence[str], state: FollowUp) -> str:
-    names = [_RFM_LABELS.get(c, c).split(" (")[0] if state.mode == "rfm" else c for c in columns]
-    if len(names) <= 1:
-        return "".join(names) or "the columns I chose"
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    """The columns as escaped mrkdwn, bounded (a context element takes 2,000 characters)."""
+    shown = [_RFM_LABELS.get(c, c).split(" (")[0] if state.mode == "rfm" else c for c in columns]
+    return names(shown, limit=700, empty="the columns I chose")

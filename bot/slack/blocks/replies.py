@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.text import MAX_SECTION_CHARS, clip, context, escape, section
 
 if TYPE_CHECKING:  # the listener process formats no results and must not load the core
-    from bot.slack.blocks.buttons import FollowUp
+    from bot.slack.blocks.buttons import FollowUp, Keep
     from segmentation import SegmentationResult
     from segmentation.result import Segment
 
@@ -20,6 +20,7 @@ __all__ = [
     "working_text",
     "queue_text",
     "busy_text",
+    "external_file_text",
     "problem_text",
     "failure_text",
     "no_data_file_text",
@@ -52,12 +53,14 @@ def render_answer(
     *,
     requested_by: str | None = None,
     followup: FollowUp | None = None,
+    keep: Keep | None = None,
 ) -> Reply:
     """The channel message for one segmentation: headline and what to do first, one section per
     segment, warnings, and a closing line on how sure the segments are (no statistics jargon).
 
     ``requested_by`` is a Slack user id; it is mentioned in a small context line.
-    ``followup`` (the answer's file and options) adds the buttons for the next steps.
+    ``followup`` (the answer's file and options) adds the buttons for the next steps; ``keep``
+    stores their state when it is too long for a button's value.
     """
     blocks: list[Block] = [
         {
@@ -109,10 +112,11 @@ def render_answer(
     if followup is not None:
         from bot.slack.blocks.buttons import answer_buttons
 
-        blocks.append(answer_buttons(followup))
+        blocks.append(answer_buttons(followup, keep=keep))
 
-    summary = "; ".join(f"{s.name} ({_customers(s.size)})" for s in result.segments)
-    lead = f"{result.headline} {result.priority}".strip()
+    # The notification text is mrkdwn too: a header like "<!here> spend" must not ping anyone.
+    summary = "; ".join(f"{escape(s.name)} ({_customers(s.size)})" for s in result.segments)
+    lead = escape(f"{result.headline} {result.priority}".strip())
     text = clip(f"{lead} Segments: {summary}.", MAX_SECTION_CHARS)
     return Reply(text=text, blocks=blocks)
 
@@ -196,9 +200,18 @@ def working_text(action: str) -> str:
     return f":hourglass_flowing_sand: Working on {what}; I'll post the segments in this channel."
 
 
-def queue_text(place: int) -> str:
-    """Where a waiting job is in line."""
-    return f"You're number {place} in line; I'll answer here when it's your turn."
+def queue_text(place: int, *, in_thread: bool = True) -> str:
+    """Where a waiting job is in line (said in the thread of the answer, or beside it)."""
+    where = "here" if in_thread else "in the thread"
+    return f"You're number {place} in line; I'll answer {where} when it's your turn."
+
+
+def external_file_text(name: str) -> str:
+    """A file shared from Google Drive (or another service): its bytes are not on Slack."""
+    return (
+        f"{name} lives outside Slack (Google Drive or another service), where I can't open it. "
+        "Download it as a CSV or Excel file and upload that here, and I'll segment it."
+    )
 
 
 def busy_text() -> str:

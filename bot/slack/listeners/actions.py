@@ -62,7 +62,7 @@ def handle_segments_click(
     ack()
     channel, user, thread_ts = _where(body)
     try:
-        before = read_value(action)
+        before = read_value(action, Runtime.of(context).links.recall)
     except BadValue:
         tell(client, channel, user, thread_ts, problem_text(_OLD_BUTTON))
         return
@@ -102,7 +102,7 @@ def handle_columns_click(
         return
     channel, user, thread_ts = _where(body)
     try:
-        state = read_value(action)
+        state = read_value(action, Runtime.of(context).links.recall)
     except BadValue:
         tell(client, channel, user, thread_ts, problem_text(_OLD_BUTTON))
         return
@@ -110,7 +110,8 @@ def handle_columns_click(
     if problem is not None:
         tell(client, channel, user, thread_ts, problem_text(problem))
         return
-    view = columns_modal(state, channel=channel, thread_ts=thread_ts)
+    keep = Runtime.of(context).links.keep
+    view = columns_modal(state, channel=channel, thread_ts=thread_ts, keep=keep)
     try:
         client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
     except SlackApiError as error:

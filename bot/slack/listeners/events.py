@@ -56,6 +56,8 @@ def handle_file_share_message(
             bot_user_id=context.bot_user_id,
             thread_ts=thread_ts,
             file_obj=file_obj,
+            replied_in=event.get("thread_ts"),
+            share_ts=event.get("ts"),
         )
 
 

@@ -108,4 +108,5 @@ def accept_message(
             post_text(client, channel, reply_ts, problem_text(str(refused)))
         return
     if place:
-        tell_place(client, channel, reply_ts, user, place)
+        # A mention in a thread has replies there; one in the channel starts a thread later.
+        tell_place(client, channel, thread_ts, user, place)

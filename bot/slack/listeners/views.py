@@ -31,7 +31,7 @@ def handle_columns_submitted(
 ) -> None:
     """Fewer than two columns: the sentence shows in the modal. Otherwise close it and queue."""
     try:
-        submission = read_submission(view)
+        submission = read_submission(view, Runtime.of(context).links.recall)
     except BadValue:
         ack()
         return
