@@ -226,12 +226,18 @@ def test_redis_down_acks_in_time_with_one_sentence_and_recovers(
     for event in (slack.file_shared_event(refused), slack.file_share_message_event(refused)):
         acked = bot.event(event)
         assert acked.status == 200 and acked.seconds < SLACK_ACK_LIMIT_S
-    told = [
-        call
-        for call in slack.calls("chat.postMessage")
-        if call.params.get("thread_ts") == share_ts(refused)
-    ]
-    assert len(told) == 1 and "can't take new work right now" in told[0].params["text"]
+
+    # Events are acked first: the sentence follows the ack, once for both events.
+    def told() -> list[Any]:
+        return [
+            call
+            for call in slack.calls("chat.postMessage")
+            if call.params.get("thread_ts") == share_ts(refused)
+        ]
+
+    said = wait_until(lambda: told() or None, 30, "the sentence for the refused file")
+    time.sleep(1.0)  # room for a second sentence, which must not come
+    assert len(told()) == 1 and "can't take new work right now" in said[0].params["text"]
     assert bot.process.poll() is None  # still up
 
     redis_server.start()
