@@ -293,6 +293,11 @@ class History:
         model["when"] = _aware(run.created_at).date().isoformat()
         return StoredRun(run.id, _aware(run.created_at), model, members)
 
+    def transaction(self) -> _Transaction:
+        """A session in one transaction (used as a context manager); a database failure
+        becomes :class:`StoreUnavailable`. For the other tables kept here (schedules)."""
+        return _Transaction(self)
+
     def _session(self) -> _Transaction:
         return _Transaction(self)
 
