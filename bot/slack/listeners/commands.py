@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot import intake
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import bad_command_reply, usage_reply
+from bot.slack.listeners.schedules import answer_schedule_command
 from bot.words.grammar import BadCommand, parse_command
 
 __all__ = ["register", "handle_segment"]
@@ -22,6 +23,8 @@ def register(app: App) -> None:
 def handle_segment(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Answer help and mistakes in the ack itself; the work is queued before the ack, so the
     ack can say "working on it" with the place in line, or that it cannot be taken now."""
+    if answer_schedule_command(ack, command, context):
+        return
     try:
         request = parse_command(command.get("text") or "")
     except BadCommand as problem:

@@ -18,6 +18,7 @@ from bot.intake import post_text, tell_place
 from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import problem_text
+from bot.slack.listeners.schedules import accept_schedule_words
 from bot.words.asking import clean_text, parse
 from bot.words.grammar import BadCommand, parse_command
 
@@ -74,6 +75,8 @@ def accept_message(
     reply_ts = str(thread_ts or event["ts"])  # answer in the thread, or start one under it
     text = clean_text(str(event.get("text") or ""))
     key = message_key(channel, event)
+    if accept_schedule_words(runtime, client, event, text, key):
+        return
     job: dict[str, Any] = {
         "kind": "ask",
         "text": text,
