@@ -1,0 +1,176 @@
+"""Schedules over real loopback HTTP against the fake Slack: the commands, the words, the list
+with its buttons, and users.info's refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from slack_sdk import WebClient
+
+from bot.jobs.schedules import user_zone
+from bot.store import History
+from bot.store.schedules import MAX_PER_CHANNEL, Schedules, StoredSchedule
+from bot.words.schedule import Rule
+from tests.bot.harness import HttpBot
+from tests.bot.slack_server import FakeSlack, message_text, wait_until
+
+
+def _store(bot: HttpBot) -> tuple[History, Schedules]:
+    history = History.from_settings(bot.settings)
+    history.migrate()
+    return history, Schedules(history)
+
+
+def _add(schedules: Schedules, channel: str = "C0DATA", source: str = "orders") -> StoredSchedule:
+    return schedules.add(
+        channel,
+        source,
+        Rule("weekly", 9, 0, weekday=0).dump(),
+        "Europe/Paris",
+        alert=0.1,
+        quiet=True,
+        creator="U0ALICE",
+        next_due=datetime.now(UTC) + timedelta(days=2),
+    )
+
+
+def _response(slack: FakeSlack, count: int) -> dict:
+    slack.wait_calls("response_url", count=count, timeout=30)
+    return slack.responses()[count - 1]
+
+
+def test_an_unknown_source_gets_one_sentence(slack: FakeSlack, http_bot: HttpBot) -> None:
+    answer = http_bot.command("schedule orders weekly on monday at 09:00")
+    assert answer.status == 200 and "schedules" in answer.text
+    reply = _response(slack, 1)
+    assert "There is no source called “orders”" in reply["text"]
+    assert "SEGBOT_SOURCES" in reply["text"]
+    assert reply.get("response_type") == "ephemeral"
+
+
+def test_a_bad_schedule_is_answered_in_the_ack(slack: FakeSlack, http_bot: HttpBot) -> None:
+    answer = http_bot.command("schedule orders weekly at 25:00")
+    assert answer.status == 200
+    assert "Say which day of the week" in answer.text or "25:00" in answer.text
+    http_bot.wait_idle()
+    assert slack.calls("response_url") == []
+
+
+def test_the_list_shows_next_runs_and_its_buttons_work(slack: FakeSlack, http_bot: HttpBot) -> None:
+    history, schedules = _store(http_bot)
+    try:
+        first = _add(schedules)
+        _add(schedules, source="vip")
+        _add(schedules, channel="C0ELSEWHERE")
+        assert http_bot.command("schedules").status == 200
+        listed = _response(slack, 1)
+        text = listed["text"]
+        assert "1." in text and "orders" in text and "every Monday at 09:00" in text
+        assert "vip" in text and "(2 of at most 10)" in text
+        assert f"<!date^{int(first.next_due.timestamp())}^" in text
+        assert "quiet: posts only with an alert" in text and "alert at 10%" in text
+        buttons = [
+            e["action_id"]
+            for b in listed["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        ]
+        assert buttons == [
+            "segbot_schedule_run_1",
+            "segbot_schedule_delete_1",
+            "segbot_schedule_run_2",
+            "segbot_schedule_delete_2",
+        ]
+        # Delete schedule 2 from the list: the list is redrawn without it.
+        message = {**listed, "channel": "C0DATA", "ts": "1.000001"}
+        body = slack.block_actions_body(message, "segbot_schedule_delete_2")
+        assert http_bot.interactive(body).status == 200
+        redrawn = _response(slack, 2)
+        assert redrawn.get("replace_original") is True
+        assert "Schedule 2 (vip, every Monday at 09:00) is deleted" in redrawn["text"]
+        assert "vip" not in redrawn["text"].split("deleted.")[1]
+        assert [s.number for s in schedules.listed("C0DATA")] == [1]
+        # Run now: the run is queued like a due one, keyed by the click, and said.
+        body = slack.block_actions_body(message, "segbot_schedule_run_1")
+        assert http_bot.interactive(body).status == 200
+        said = _response(slack, 3)
+        assert "Running schedule 1 (orders) now" in said["text"]
+        keys = _schedule_keys(http_bot)
+        assert len(keys) == 1 and keys[0].startswith(f"schedule:{first.id}:now:")
+        queued = http_bot.runtime.queue.ledger.get_record(keys[0])
+        assert queued is not None and queued["job"]["schedule"]["due"] is None
+        # /segment unschedule 1, then the list says how to add one.
+        http_bot.command("unschedule 1")
+        assert (
+            "Schedule 1 (orders, every Monday at 09:00) is deleted" in _response(slack, 4)["text"]
+        )
+        http_bot.command("unschedule 1")
+        assert "This channel has no schedule 1" in _response(slack, 5)["text"]
+        assert schedules.count("C0ELSEWHERE") == 1
+    finally:
+        history.close()
+
+
+def _schedule_keys(bot: HttpBot) -> list[str]:
+    """Keys of scheduled runs in the ledger (done or not: the queue's own SQLite file)."""
+    import sqlite3
+
+    def probe() -> list[str] | None:
+        with sqlite3.connect(bot.settings.data_dir / "queue.db") as db:
+            rows = db.execute("SELECT key FROM segbot_job WHERE key LIKE 'schedule:%'").fetchall()
+        return [k for (k,) in rows] or None
+
+    return list(wait_until(probe, 10, "a scheduled run in the ledger"))
+
+
+def test_a_full_channel_says_so_in_one_sentence(slack: FakeSlack, http_bot: HttpBot) -> None:
+    history, schedules = _store(http_bot)
+    try:
+        for _ in range(MAX_PER_CHANNEL):
+            _add(schedules)
+        http_bot.command("schedules")
+        assert "(10 of at most 10)" in _response(slack, 1)["text"]
+    finally:
+        history.close()
+
+
+def test_words_to_the_bot_ask_in_the_thread(slack: FakeSlack, http_bot: HttpBot) -> None:
+    event = slack.mention_event("every monday at 9 for orders", channel="C0DATA")
+    assert http_bot.event(event).status == 200
+    slack.wait_calls("chat.postMessage", timeout=30)
+    http_bot.wait_idle()
+    replies = [message_text(c.params) for c in slack.calls("chat.postMessage")]
+    assert len(replies) == 1 and "There is no source called “orders”" in replies[0]
+    assert slack.calls("chat.postMessage")[0].params.get("thread_ts") == event["ts"]
+    # A schedule without a source: one sentence, once even for Slack's retry.
+    event = slack.mention_event("every monday at 9", channel="C0DATA")
+    http_bot.event(event)
+    http_bot.event(event, retry_num=1)
+    slack.wait_calls("chat.postMessage", count=2, timeout=30)
+    http_bot.wait_idle()
+    texts = [message_text(c.params) for c in slack.calls("chat.postMessage")]
+    assert sum("Which source should I segment?" in t for t in texts) == 1
+
+
+def test_users_info_gives_the_zone_and_its_refusals_fall_back_to_utc(slack: FakeSlack) -> None:
+    client = WebClient(token=slack.bot_token, base_url=slack.api_url)
+    assert user_zone(client, "U0ALICE") == ("Europe/Paris", True)
+    assert user_zone(client, "U0NOBODY") == ("UTC", False)
+    slack.users_scope = False
+    assert user_zone(client, "U0ALICE") == ("UTC", False)
+    answer = slack.handle_api("users.info", {"user": "U0ALICE"}, slack.bot_token)
+    assert answer == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "users:read",
+        "provided": answer["provided"],
+    }
+    assert [c.ok for c in slack.calls("users.info")] == [True, False, False]
+
+
+def test_the_manifest_asks_for_users_read() -> None:
+    import json
+
+    manifest = json.loads((Path(__file__).parents[2] / "manifest.json").read_text())
+    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]
