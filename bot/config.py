@@ -205,10 +205,11 @@ def _source(name: str, entry: object) -> Source:
         scheme = urlparse(url.strip()).scheme
     except ValueError:
         scheme = ""
-    if not re.match(r"^[a-z][a-z0-9+.-]+$", scheme):
+    # A file's full path is a source too (a relative one would depend on where the bot started).
+    if not re.match(r"^[a-z][a-z0-9+.-]+$", scheme) and not url.strip().startswith(("/", "~")):
         raise ConfigError(
             f"{where} needs a url with its kind first, like postgresql://user@host/shop or "
-            "file:///data/orders.csv."
+            "file:///data/orders.csv, or a file's full path."
         )
     table, query = entry.get("table"), entry.get("query")
     for key, value in (("table", table), ("query", query)):
