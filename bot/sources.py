@@ -6,19 +6,23 @@ processes that read it and is never queued, posted or logged. Light: the listene
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from segmentation.errors import SegmentationError
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 __all__ = ["Source", "UnknownSource", "SOURCE_PREFIX", "find_source", "source_job", "usable_here"]
 
 # A follow-up state's ``source`` for an answer about a named source (a Slack file id otherwise).
 SOURCE_PREFIX = "source:"
+
+
+class Settings(Protocol):
+    """What the look-ups need of :class:`bot.config.Settings` (which imports this module)."""
+
+    @property
+    def sources(self) -> Mapping[str, Source]: ...
 
 
 class UnknownSource(SegmentationError):
