@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.jobs.common import Stages, links_for, post, post_answer
+from bot.jobs.common import Stages, links_for, post, post_answer, remember_answer
 from bot.jobs.core import job_options, segment_at
 from bot.jobs.history import Remembered, before_answer, movement_files, record_run
 from bot.queue import AnswerGuard, ClaimLost, Job
@@ -99,6 +99,10 @@ def post_source_answer(
         memory=run.memory,
         keep=links_for(settings).keep,
         lead=lead,
+    )
+    # So a mention under this answer knows it is about this source (bot.jobs.ask).
+    remember_answer(
+        settings, channel, thread_ts or ts, run.source.ref, run.source.name, run.options, run.result
     )
     upload_answer(
         client,

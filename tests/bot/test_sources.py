@@ -360,3 +360,29 @@ def test_the_listener_queues_sources_without_loading_the_heavy_stack(
         assert PASSWORD not in log
     finally:
         listener.close()
+
+
+def test_words_under_a_source_answer_point_to_the_name_and_segment_name_answers_there(
+    source_bot: HttpBot, slack: FakeSlack
+) -> None:
+    source_bot.command("source customers")
+    _wait_answer(slack)
+    source_bot.wait_idle()
+    thread = next(m for m in slack.messages if m.get("blocks"))["ts"]
+
+    words = slack.mention_event("try 4 groups", channel="C0DATA", thread_ts=thread)
+    assert source_bot.event(words).status == 200
+    hint = wait_until(
+        lambda: [m for m in _answers(slack) if m.get("thread_ts") == thread] or None,
+        60,
+        "the hint",
+    )
+    assert len(hint) == 1 and "“segment customers k=4”" in _text(hint[0])
+
+    again = slack.mention_event("segment customers k=4", channel="C0DATA", thread_ts=thread)
+    assert source_bot.event(again).status == 200
+    slack.wait_calls("files.completeUploadExternal", count=2, timeout=60)
+    four = [m for m in _answers(slack) if m.get("thread_ts") == thread and m.get("blocks")]
+    assert len(four) == 1
+    names = [s.name for s in run(demo_csv(), source_bot.runtime.options(k=4)).segments]
+    assert all(f"*{n}*" in _text(four[0]) for n in names)

@@ -9,7 +9,7 @@ from bot.slack.blocks.replies import Reply
 from bot.slack.text import escape, section
 from bot.sources import Source
 
-__all__ = ["sources_reply", "source_working_text", "source_failure_what"]
+__all__ = ["sources_reply", "source_working_text", "source_failure_what", "source_thread_text"]
 
 
 def sources_reply(sources: Sequence[Source]) -> Reply:
@@ -43,6 +43,14 @@ def source_working_text(name: str) -> str:
 def source_failure_what(name: str) -> str:
     """How a failure names the source (its name only: the URL may carry credentials)."""
     return f"the source “{name}”"
+
+
+def source_thread_text(name: str) -> str:
+    """A request in words under a source's answer (only the buttons and commands reach it)."""
+    return (
+        f"This answer is about the source “{name}”: use the buttons above, or mention me with "
+        f"“segment {name} k=4” (any of /segment's options) for another take."
+    )
 
 
 def _kind(source: Source) -> str:
