@@ -16,8 +16,18 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from bot.config import Settings
-from bot.jobs.history import history_for
+from bot.jobs.common import Stages, post
+from bot.jobs.core import job_options
+from bot.jobs.history import after_answer, history_for
+from bot.jobs.source import post_source_answer, run_source, segment_source
+from bot.queue import AnswerGuard, ClaimLost, Job
+from bot.slack.api import api_error
+from bot.slack.text import escape
+from bot.sources import find_source
 from bot.store import StoreUnavailable
 from bot.store.schedules import PAUSE_AFTER, Schedules
 from segmentation import SegmentationError, SegmentationResult
@@ -26,11 +36,14 @@ from segmentation.model.compare import RunSnapshot, compare, key_text, snapshot
 from segmentation.read.orders.money import format_money
 
 __all__ = [
+    "run_scheduled",
+    "run_source_job",
     "SIZE_CHANGE",
     "SLIPPING",
     "VALUABLE",
     "alert_for",
     "failure_text",
+    "lead_text",
     "find_alert",
     "schedule_failed",
     "schedule_succeeded",
@@ -54,6 +67,82 @@ def since_words(every: str | None) -> str:
         "weekly": "since last week",
         "monthly": "since last month",
     }.get(every or "", "since last time")
+
+
+def run_source_job(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
+    """The ``source`` handler: a run of a schedule here, any other to :func:`run_source`."""
+    if job.get("schedule"):
+        run_scheduled(client, settings, job, guard)
+    else:
+        run_source(client, settings, job, guard)
+
+
+def run_scheduled(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
+    """One run of a schedule: the usual answer in the channel, headed by the alert line (a
+    quiet schedule without an alert posts nothing and is still remembered); a failure is one
+    sentence in the channel, and the third in a row pauses the schedule."""
+    plan, channel, name = job["schedule"], job["channel"], str(job["source"])
+    number = int(plan["number"])
+    stages = Stages()
+    if plan.get("due") is not None and not _still_there(settings, int(plan["id"])):
+        logger.info("Schedule %s was deleted before its run; nothing to do", plan["id"])
+        return
+    try:
+        source = find_source(settings, name, channel)
+        with stages.stage("segment"):
+            run = segment_source(settings, source, channel, job_options(settings))
+        with stages.stage("alert"):
+            alert = alert_for(
+                settings, channel, run.result, float(plan["alert"]), every=plan.get("every")
+            )
+        with stages.stage("post"):
+            if should_post(plan, alert):
+                post_source_answer(
+                    client,
+                    settings,
+                    guard,
+                    run,
+                    channel,
+                    thread_ts=None,
+                    user=None,
+                    broadcast=False,
+                    lead=lead_text(number, name, alert),
+                    job=job,
+                )
+            else:
+                # Quiet and nothing to say: remembered all the same, so the next run compares
+                # with this one.
+                after_answer(settings, channel, run.memory, run.csv, {})
+        schedule_succeeded(settings, int(plan["id"]))
+        logger.info("Schedule %s answered in %s: %s", plan["id"], channel, stages)
+    except ClaimLost:
+        raise
+    except SegmentationError as problem:
+        paused = schedule_failed(settings, int(plan["id"]), str(problem))
+        post(client, guard, channel, None, failure_text(number, name, str(problem), paused=paused))
+    except SlackApiError as error:
+        # Slack refused (the bot left the channel...): nothing to say it with; not the source's
+        # fault, so the schedule is not counted against.
+        logger.warning("Slack refused schedule %s in %s: %s", plan["id"], channel, api_error(error))
+    except Exception:
+        logger.exception("Schedule %s failed in %s", plan["id"], channel)
+        sentence = "something went wrong on my side (it is logged)"
+        paused = schedule_failed(settings, int(plan["id"]), sentence)
+        post(client, guard, channel, None, failure_text(number, name, sentence, paused=paused))
+
+
+def lead_text(number: int, source: str, alert: str | None) -> str:
+    """The first line of a scheduled answer: the alert, or which schedule this is."""
+    if alert is not None:
+        return f":rotating_light: *{escape(alert)}*"
+    return f":calendar: Scheduled run {number}: *{escape(source)}*"
+
+
+def _still_there(settings: Settings, schedule_id: int) -> bool:
+    try:
+        return Schedules(history_for(settings)).get(schedule_id) is not None
+    except StoreUnavailable:
+        return True  # the run goes on; the answer says if it was not remembered
 
 
 def alert_for(
@@ -220,8 +309,9 @@ def _resized(previous: RunSnapshot, current: RunSnapshot, share: float, since: s
 
 
 def should_post(schedule: Mapping[str, Any], alert: str | None) -> bool:
-    """A quiet schedule posts only when an alert fires; others always post."""
-    return alert is not None or not schedule.get("quiet")
+    """A quiet schedule posts only when an alert fires; others always post, and so does
+    Run now (``due`` None: someone asked for the answer)."""
+    return alert is not None or not schedule.get("quiet") or schedule.get("due") is None
 
 
 def schedule_succeeded(settings: Settings, schedule_id: int) -> None:
@@ -245,7 +335,8 @@ def schedule_failed(settings: Settings, schedule_id: int, sentence: str) -> bool
 
 def failure_text(number: int, source: str, sentence: str, *, paused: bool) -> str:
     """The one message a failed scheduled run posts in its channel."""
-    head = f":warning: Scheduled run {number} ({source}) failed: {sentence.rstrip('.')}."
+    head = f":warning: Scheduled run {number} ({escape(source)}) failed: {escape(sentence)}"
+    head = head if head.endswith(".") else head + "."
     if paused:
         return (
             f"{head} That is {PAUSE_AFTER} failures in a row, so I paused schedule {number}; "

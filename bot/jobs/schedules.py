@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt.context.respond import Respond
@@ -27,25 +26,19 @@ from bot.slack.blocks.schedules import (
     deleted_text,
     running_text,
     schedules_reply,
-    unknown_source_text,
 )
+from bot.sources import UnknownSource, find_source
 from bot.store import StoreUnavailable
 from bot.store.schedules import ScheduleLimit, Schedules
 from bot.ticker import schedule_key, scheduled_job, utc_now
 from bot.words.schedule import Rule, next_due
 
-__all__ = ["run_schedule", "source_names", "user_zone"]
+__all__ = ["run_schedule", "user_zone"]
 
 logger = logging.getLogger(__name__)
 
 # The listener's job queue, for "Run now" (one per worker process, built after the fork).
 _queues: dict[int, JobQueue] = {}
-
-
-def source_names(settings: Settings) -> list[str]:
-    """The names of the sources the admin defined (``SEGBOT_SOURCES``), sorted."""
-    sources: Mapping[str, Any] = getattr(settings, "sources", None) or {}
-    return sorted(sources)
 
 
 def user_zone(client: WebClient, user: str | None) -> tuple[str, bool]:
@@ -85,14 +78,16 @@ def run_schedule(client: WebClient, settings: Settings, job: Job, guard: AnswerG
 
 
 def _add(client: WebClient, settings: Settings, schedules: Schedules, job: Job) -> Reply:
-    names = source_names(settings)
-    if job["source"] not in names:
-        return Reply(text=problem_text(unknown_source_text(job["source"], names)), blocks=[])
+    try:
+        # Only a source the admin defined, and one this channel may use.
+        source = find_source(settings, str(job["source"]), job["channel"])
+    except UnknownSource as problem:
+        return Reply(text=problem_text(str(problem)), blocks=[])
     tz, known = user_zone(client, job.get("user"))
     rule = Rule.load(job["rule"])
     made = schedules.add(
         job["channel"],
-        job["source"],
+        source.name,
         rule.dump(),
         tz,
         alert=float(job["alert"]),

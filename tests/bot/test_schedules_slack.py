@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
@@ -44,7 +45,7 @@ def test_an_unknown_source_gets_one_sentence(slack: FakeSlack, http_bot: HttpBot
     answer = http_bot.command("schedule orders weekly on monday at 09:00")
     assert answer.status == 200 and "schedules" in answer.text
     reply = _response(slack, 1)
-    assert "There is no source called “orders”" in reply["text"]
+    assert "I don't know a source called “orders”" in reply["text"]
     assert "SEGBOT_SOURCES" in reply["text"]
     assert reply.get("response_type") == "ephemeral"
 
@@ -141,7 +142,7 @@ def test_words_to_the_bot_ask_in_the_thread(slack: FakeSlack, http_bot: HttpBot)
     slack.wait_calls("chat.postMessage", timeout=30)
     http_bot.wait_idle()
     replies = [message_text(c.params) for c in slack.calls("chat.postMessage")]
-    assert len(replies) == 1 and "There is no source called “orders”" in replies[0]
+    assert len(replies) == 1 and "I don't know a source called “orders”" in replies[0]
     assert slack.calls("chat.postMessage")[0].params.get("thread_ts") == event["ts"]
     # A schedule without a source: one sentence, once even for Slack's retry.
     event = slack.mention_event("every monday at 9", channel="C0DATA")
@@ -174,3 +175,75 @@ def test_the_manifest_asks_for_users_read() -> None:
 
     manifest = json.loads((Path(__file__).parents[2] / "manifest.json").read_text())
     assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def _cut(orders: bytes, last_day: str) -> bytes:
+    """CDNOW's order log as it stood at the end of ``last_day`` (an export made that night)."""
+    lines = orders.decode().splitlines(keepends=True)
+    return (
+        lines[0] + "".join(line for line in lines[1:] if line.split(",")[1] <= last_day)
+    ).encode()
+
+
+def test_a_monthly_schedule_answers_in_the_channel_and_alerts_the_next_month(
+    slack: FakeSlack, make_http_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Made in words of Slack, run by the ticker with a moved clock: the first run is the
+    usual answer, headed by its schedule; a month later the answer leads with the alert."""
+    import json
+
+    from bot.ticker import Ticker
+    from tests.support import shared_file
+
+    orders = shared_file("cdnow_orders.csv").read_bytes()
+    export = tmp_path / "orders.csv"
+    export.write_bytes(_cut(orders, "1997-12-31"))
+    bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": export.as_uri()}}))
+    assert bot.command("schedule orders monthly on 1 at 09:00").status == 200
+    added = _response(slack, 1)["text"]
+    assert "Schedule 1: I'll segment *orders* here on the 1st of each month at 09:00" in added
+    assert "your time zone (Europe/Paris)" in added
+    history, schedules = _store(bot)
+    try:
+        (made,) = schedules.listed("C0DATA")
+        assert made.next_due.astimezone(ZoneInfo("Europe/Paris")).strftime("%d %H:%M") == "01 09:00"
+        clock = _Clock(made.next_due + timedelta(seconds=5))
+        ticker = Ticker(bot.runtime.queue, schedules, clock)
+        assert len(ticker.tick()) == 1
+        slack.wait_calls("files.completeUploadExternal", count=1, timeout=120)
+        bot.wait_idle()
+        first = [m for m in _channel_answers(slack) if m.get("blocks")]
+        assert len(first) == 1
+        assert message_text(first[0]).startswith(":calendar: Scheduled run 1: *orders*")
+        # A month later the export has January's orders too.
+        export.write_bytes(_cut(orders, "1998-01-31"))
+        clock.now = schedules.get(made.id).next_due + timedelta(seconds=5)  # type: ignore[union-attr]
+        assert len(ticker.tick()) == 1
+        assert ticker.tick() == []
+        slack.wait_calls("files.completeUploadExternal", count=2, timeout=120)
+        bot.wait_idle()
+        answers = [m for m in _channel_answers(slack) if m.get("blocks")]
+        assert len(answers) == 2
+        second = message_text(answers[1])
+        lead = second.splitlines()[0]
+        assert lead.startswith(":rotating_light: *") and "since last month" in lead
+        assert "slipped to" in lead and "of past spend)" in lead
+        assert "Since orders" in second  # the movement lines the history gives, as for files
+    finally:
+        history.close()
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _channel_answers(slack: FakeSlack) -> list[dict]:
+    return [
+        c.params
+        for c in slack.calls("chat.postMessage")
+        if c.ok and c.params.get("channel") == "C0DATA"
+    ]

@@ -24,7 +24,6 @@ __all__ = [
     "running_text",
     "schedule_line",
     "schedules_reply",
-    "unknown_source_text",
     "when_text",
 ]
 
@@ -130,18 +129,6 @@ def running_text(schedule: StoredSchedule) -> str:
     return (
         f":hourglass_flowing_sand: Running schedule {schedule.number} "
         f"({escape(schedule.source)}) now; the answer comes in this channel."
-    )
-
-
-def unknown_source_text(name: str, names: Sequence[str]) -> str:
-    """An unknown source name: one sentence listing the names there are."""
-    if not names:
-        return (
-            f"There is no source called “{name}”: no sources are defined yet (whoever runs "
-            "segbot adds them in SEGBOT_SOURCES)."
-        )
-    return f"There is no source called “{name}”; the sources I can schedule are: " + (
-        ", ".join(names) + "."
     )
 
 
