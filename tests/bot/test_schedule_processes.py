@@ -1,0 +1,101 @@
+"""Schedules with the real ``python -m bot worker`` processes and a one-second tick: two
+workers on Redis tick at once, one is SIGKILLed at the due time, and the run is answered once."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.queue import RedisLedger
+from bot.store import History
+from bot.store.schedules import Schedules
+from bot.ticker import schedule_key
+from bot.words.schedule import Rule
+from segmentation import generate_customers
+from tests.bot.harness import BotProcess, bot_env
+from tests.bot.redis_server import RedisServer
+from tests.bot.slack_server import FakeSlack, wait_until
+from tests.bot.test_queue import running_owners, worker_children
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BotProcess]]:
+    """Every bot process a test starts is killed at the end, whatever happened."""
+    started: list[BotProcess] = []
+    yield started
+    for process in started:
+        process.close()
+
+
+def _answers(slack: FakeSlack, channel: str) -> list[dict]:
+    return [
+        c.params
+        for c in slack.calls("chat.postMessage")
+        if c.ok and c.params.get("channel") == channel and c.params.get("blocks")
+    ]
+
+
+def test_two_workers_tick_a_worker_is_killed_at_the_due_time_and_it_is_answered_once(
+    slack: FakeSlack, tmp_path: Path, redis_server: RedisServer, processes: list[BotProcess]
+) -> None:
+    customers = tmp_path / "customers.csv"
+    generate_customers(20_000).to_csv(customers, index=False)
+    data_dir = tmp_path / "data"
+    env = {
+        "SEGBOT_DATA_DIR": str(data_dir),
+        "SEGBOT_QUEUE_URL": redis_server.url,
+        "SEGBOT_WORKERS": "1",
+        "SEGBOT_JOB_LEASE_S": "3",
+        "SEGBOT_SCHEDULE_TICK_S": "1",
+        "SEGBOT_SOURCES": json.dumps({"customers": {"url": customers.as_uri()}}),
+    }
+    settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
+    history = History.from_settings(settings)
+    history.migrate()
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
+    made = Schedules(history).add(
+        "C0SCHED",
+        "customers",
+        Rule("daily", due.hour, due.minute).dump(),
+        "UTC",
+        alert=0.05,
+        quiet=False,
+        creator="U0ALICE",
+        next_due=due,
+    )
+    workers = [BotProcess(slack, ["worker"], tmp_path / f"worker-{i}.log", **env) for i in (1, 2)]
+    processes.extend(workers)
+    ledger = RedisLedger(redis_server.url, lease_s=3, queue_max=50)
+    key = schedule_key(made.id, due)
+
+    # At the due time one worker takes the run; kill that worker's whole machine mid-job.
+    def holder() -> BotProcess | None:
+        owners = running_owners(ledger)
+        return next((w for w in workers if owners & worker_children(w)), None)
+
+    killed = wait_until(holder, 40, "a worker in the middle of the scheduled run")
+    assert not _answers(slack, "C0SCHED")
+    killed.kill()
+    survivor = next(w for w in workers if w is not killed)
+
+    wait_until(lambda: _answers(slack, "C0SCHED") or None, 90, "the scheduled answer")
+    wait_until(lambda: ledger.counts() == (0, 0) or None, 30, "an idle queue")
+    time.sleep(3)  # three more ticks of the surviving worker: nothing more is queued
+    answers = _answers(slack, "C0SCHED")
+    assert len(answers) == 1
+    assert answers[0]["text"].startswith(":calendar: Scheduled run 1: *customers*")
+    record = ledger.get_record(key)
+    assert record is not None and record["state"] == "done" and record["attempts"] == 2
+    stored = Schedules(history).get(made.id)
+    # The rule says the minute: tomorrow at that minute.
+    assert stored is not None and stored.next_due == due.replace(second=0) + timedelta(days=1)
+    assert stored.failures == 0
+    assert "Queued 1 scheduled run(s)" in workers[0].log() + workers[1].log()
+    assert survivor.process.poll() is None
+    history.close()
