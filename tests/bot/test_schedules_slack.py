@@ -247,3 +247,66 @@ def _channel_answers(slack: FakeSlack) -> list[dict]:
         for c in slack.calls("chat.postMessage")
         if c.ok and c.params.get("channel") == "C0DATA"
     ]
+
+
+def test_a_failing_source_says_one_sentence_a_run_and_the_third_pauses(
+    slack: FakeSlack, make_http_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.ticker import Ticker
+
+    gone = tmp_path / "secret-folder" / "gone.csv"
+    bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": gone.as_uri()}}))
+    history, schedules = _store(bot)
+    try:
+        made = _add(schedules)
+        clock = _Clock(made.next_due)
+        ticker = Ticker(bot.runtime.queue, schedules, clock)
+        for run in range(1, 4):
+            clock.now = schedules.get(made.id).next_due  # type: ignore[union-attr]
+            assert len(ticker.tick()) == 1
+            slack.wait_calls("chat.postMessage", count=run, timeout=60)
+            bot.wait_idle()
+        texts = [message_text(m) for m in _channel_answers(slack)]
+        assert len(texts) == 3
+        assert all(t.startswith(":warning: Scheduled run 1 (orders) failed:") for t in texts)
+        assert all("secret-folder" not in t for t in texts)  # where the data lives is not said
+        assert "try again at its next run" in texts[0] and "try again" in texts[1]
+        assert "3 failures in a row, so I paused schedule 1" in texts[2]
+        # Paused: nothing is queued however late it gets, and the list says so.
+        clock.now += timedelta(days=60)
+        assert ticker.tick() == []
+        bot.command("schedules")
+        assert "paused after 3 failures in a row" in _response(slack, 1)["text"]
+    finally:
+        history.close()
+
+
+def test_a_quiet_schedule_without_an_alert_posts_nothing_but_remembers(
+    slack: FakeSlack, make_http_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from bot.ticker import Ticker
+    from segmentation import demo_csv
+
+    export = tmp_path / "customers.csv"
+    export.write_bytes(demo_csv())
+    bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": export.as_uri()}}))
+    history, schedules = _store(bot)
+    try:
+        made = _add(schedules)  # quiet, alert at 10%
+        ticker = Ticker(bot.runtime.queue, schedules, _Clock(made.next_due))
+        assert len(ticker.tick()) == 1
+        wait_until(lambda: history.runs("C0DATA") or None, 60, "the run remembered")
+        bot.wait_idle()
+        # The same customers a week later: no alert, so nothing is posted, and it is remembered.
+        ticker.clock = _Clock(schedules.get(made.id).next_due)  # type: ignore[union-attr]
+        assert len(ticker.tick()) == 1
+        wait_until(lambda: len(history.runs("C0DATA")) == 2 or None, 60, "two runs remembered")
+        bot.wait_idle()
+        assert _channel_answers(slack) == []
+        assert schedules.get(made.id).failures == 0  # type: ignore[union-attr]
+    finally:
+        history.close()
