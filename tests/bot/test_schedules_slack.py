@@ -170,13 +170,6 @@ def test_users_info_gives_the_zone_and_its_refusals_fall_back_to_utc(slack: Fake
     assert [c.ok for c in slack.calls("users.info")] == [True, False, False]
 
 
-def test_the_manifest_asks_for_users_read() -> None:
-    import json
-
-    manifest = json.loads((Path(__file__).parents[2] / "manifest.json").read_text())
-    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]
-
-
 def _cut(orders: bytes, last_day: str) -> bytes:
     """CDNOW's order log as it stood at the end of ``last_day`` (an export made that night)."""
     lines = orders.decode().splitlines(keepends=True)
