@@ -99,3 +99,41 @@ def test_two_workers_tick_a_worker_is_killed_at_the_due_time_and_it_is_answered_
     assert "Queued 1 scheduled run(s)" in workers[0].log() + workers[1].log()
     assert survivor.process.poll() is None
     history.close()
+
+
+def test_after_a_restart_the_schedules_are_listed_and_the_next_run_comes_on_time(
+    slack: FakeSlack, tmp_path: Path, processes: list[BotProcess]
+) -> None:
+    customers = tmp_path / "customers.csv"
+    generate_customers(500).to_csv(customers, index=False)
+    env = {
+        "SEGBOT_DATA_DIR": str(tmp_path / "data"),
+        "SEGBOT_SCHEDULE_TICK_S": "1",
+        "SEGBOT_SOURCES": json.dumps({"customers": {"url": customers.as_uri()}}),
+    }
+    first = BotProcess(slack, [], tmp_path / "first.log", **env)
+    processes.append(first)
+    assert first.command("schedule customers daily at 09:00", channel="C0SCHED").status == 200
+    slack.wait_calls("response_url", count=1, timeout=30)
+    assert "Schedule 1:" in slack.responses()[0]["text"]
+    first.kill()  # the machine dies
+
+    # The schedule is due in a few seconds (as if 09:00 came while the bot was away).
+    settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
+    history = History.from_settings(settings)
+    (made,) = Schedules(history).listed("C0SCHED")
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
+    assert Schedules(history).advance(made.id, made.next_due, due)
+
+    again = BotProcess(slack, [], tmp_path / "again.log", **env)
+    processes.append(again)
+    assert again.command("schedules", channel="C0SCHED").status == 200
+    slack.wait_calls("response_url", count=2, timeout=30)
+    assert "*customers*, every day at 09:00" in slack.responses()[1]["text"]
+    answer = wait_until(lambda: _answers(slack, "C0SCHED") or None, 60, "the scheduled answer")
+    arrived = slack.calls("chat.postMessage")[-1].at
+    assert len(answer) == 1
+    # On time: a tick (1 s) and the work after the due time, not a minute later.
+    late = time.time() - (time.monotonic() - arrived) - due.timestamp()
+    assert 0 <= late < 30
+    history.close()
