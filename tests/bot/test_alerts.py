@@ -90,9 +90,12 @@ def test_a_segment_changing_size_by_a_fifth_is_said_when_nobody_valuable_slipped
 
 
 def test_quiet_posts_only_with_an_alert() -> None:
-    assert should_post({"quiet": True}, "97 Loyal slipped.")
-    assert not should_post({"quiet": True}, None)
-    assert should_post({"quiet": False}, None)
+    due = "2026-03-02T08:00:00+00:00"
+    assert should_post({"quiet": True, "due": due}, "97 Loyal slipped.")
+    assert not should_post({"quiet": True, "due": due}, None)
+    assert should_post({"quiet": False, "due": due}, None)
+    # Run now (no due time): someone asked, so it answers.
+    assert should_post({"quiet": True, "due": None}, None)
 
 
 def test_three_failures_in_a_row_pause_and_say_so(tmp_path: Path) -> None:
