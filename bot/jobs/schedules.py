@@ -38,7 +38,7 @@ __all__ = ["run_schedule", "user_zone"]
 logger = logging.getLogger(__name__)
 
 # The listener's job queue, for "Run now" (one per worker process, built after the fork).
-_queues: dict[int, JobQueue] = {}
+_queues: dict[tuple[int, str], JobQueue] = {}
 
 
 def user_zone(client: WebClient, user: str | None) -> tuple[str, bool]:
@@ -127,9 +127,10 @@ def _run_now(settings: Settings, schedules: Schedules, job: Job) -> Reply:
 
 
 def _queue_for(settings: Settings) -> JobQueue:
-    queue = _queues.get(os.getpid())
+    key = (os.getpid(), settings.queue_url or str(settings.data_dir))
+    queue = _queues.get(key)
     if queue is None:
-        queue = _queues[os.getpid()] = JobQueue(settings)
+        queue = _queues[key] = JobQueue(settings)
     return queue
 
 

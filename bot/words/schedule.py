@@ -216,7 +216,7 @@ def parse_schedule_words(text: str) -> ScheduleRequest | None:
         )
     if words[0] == "schedule" and len(words) > 1:
         return parse_schedule_command(" ".join(words))
-    if not any(w in ("every", "daily", "weekly", "monthly") for w in words):
+    if not _sounds_like_a_schedule(words):
         return None
     # "every monday at 9 for orders", "segment orders every monday at 9", "orders every day at 8"
     source: str | None = None
@@ -233,6 +233,17 @@ def parse_schedule_words(text: str) -> ScheduleRequest | None:
             )
         source, words = lead[start - 1], lead[start:]
     return _add(source, [w for w in words if w not in ("segment", "run", "schedule")])
+
+
+def _sounds_like_a_schedule(words: list[str]) -> bool:
+    """ "daily", "weekly", "monthly", or "every"/"each" before a day, week or month: "every
+    segment" or "each customer" is a question about the answer, not a schedule."""
+    if any(w in ("daily", "weekly", "monthly") for w in words):
+        return True
+    periods = {*_DAYS, "day", "week", "month", "morning"}
+    return any(
+        w in ("every", "each") and nxt in periods for w, nxt in zip(words, words[1:], strict=False)
+    )
 
 
 def parse_rule(words: list[str]) -> tuple[Rule, list[str]]:

@@ -68,6 +68,8 @@ def test_words(text: str, source: str, rule: Rule) -> None:
 def test_words_that_are_not_about_schedules() -> None:
     assert parse_schedule_words("try 4 groups") is None
     assert parse_schedule_words("tell me about the champions") is None
+    assert parse_schedule_words("tell me about every segment") is None
+    assert parse_schedule_words("what does each customer spend") is None
     assert parse_schedule_words("my schedules").action == "list"  # type: ignore[union-attr]
     assert parse_schedule_words("unschedule #2").number == 2  # type: ignore[union-attr]
 

@@ -58,7 +58,16 @@ def test_a_bad_schedule_is_answered_in_the_ack(slack: FakeSlack, http_bot: HttpB
     assert slack.calls("response_url") == []
 
 
-def test_the_list_shows_next_runs_and_its_buttons_work(slack: FakeSlack, http_bot: HttpBot) -> None:
+def test_the_list_shows_next_runs_and_its_buttons_work(
+    slack: FakeSlack, make_http_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from segmentation import demo_csv
+
+    export = tmp_path / "customers.csv"
+    export.write_bytes(demo_csv())
+    http_bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": export.as_uri()}}))
     history, schedules = _store(http_bot)
     try:
         first = _add(schedules)
@@ -101,6 +110,11 @@ def test_the_list_shows_next_runs_and_its_buttons_work(slack: FakeSlack, http_bo
         assert len(keys) == 1 and keys[0].startswith(f"schedule:{first.id}:now:")
         queued = http_bot.runtime.queue.ledger.get_record(keys[0])
         assert queued is not None and queued["job"]["schedule"]["due"] is None
+        # The quiet schedule answers all the same: someone asked for it.
+        slack.wait_calls("files.completeUploadExternal", timeout=60)
+        http_bot.wait_idle()
+        (answer,) = [m for m in _channel_answers(slack) if m.get("blocks")]
+        assert message_text(answer).startswith(":calendar: Scheduled run 1: *orders*")
         # /segment unschedule 1, then the list says how to add one.
         http_bot.command("unschedule 1")
         assert (
@@ -271,7 +285,17 @@ def test_a_failing_source_says_one_sentence_a_run_and_the_third_pauses(
         clock.now += timedelta(days=60)
         assert ticker.tick() == []
         bot.command("schedules")
-        assert "paused after 3 failures in a row" in _response(slack, 1)["text"]
+        listed = _response(slack, 1)
+        assert "paused after 3 failures in a row" in listed["text"]
+        # Run now starts it again: it runs (and fails once more, said once), and is not paused.
+        message = {**listed, "channel": "C0DATA", "ts": "1.000001"}
+        bot.interactive(slack.block_actions_body(message, "segbot_schedule_run_1"))
+        slack.wait_calls("chat.postMessage", count=4, timeout=60)
+        bot.wait_idle()
+        texts = [message_text(m) for m in _channel_answers(slack)]
+        assert len(texts) == 4 and "try again at its next run" in texts[3]
+        again = schedules.get(made.id)
+        assert again is not None and not again.paused and again.failures == 1
     finally:
         history.close()
 
