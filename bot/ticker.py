@@ -144,7 +144,7 @@ def register_ticker(queue: JobQueue, clock: Clock = utc_now) -> None:
     def schedule_tick() -> None:
         try:
             schedules = _schedules(settings)
-        except (StoreUnavailable, OSError, ValueError) as error:
+        except Exception as error:  # the database or the key folder is away: next tick
             logger.warning("The schedules can't be read now: %s", error)
             return
         Ticker(queue, schedules, clock).tick()

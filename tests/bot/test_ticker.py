@@ -4,17 +4,21 @@ while the bot was down runs once, and schedules survive a restart."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete
 
 from bot.config import Settings
 from bot.queue import JobQueue
 from bot.store import History
+from bot.store.models import Schedule
 from bot.store.schedules import Schedules, StoredSchedule
 from bot.ticker import Ticker, schedule_key
 from bot.words.schedule import Rule, next_due
+from tests.bot.postgres_server import PostgresServer
 
 MONDAY_NINE_PARIS = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # 09:00 in Paris (UTC+1)
 
@@ -33,15 +37,27 @@ def _settings(data_dir: Path) -> Settings:
     return Settings(bot_token="xoxb-test", signing_secret="s", data_dir=data_dir)
 
 
-@pytest.fixture
-def place(tmp_path: Path) -> Iterator[tuple[Settings, JobQueue, Schedules]]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def place(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Settings, JobQueue, Schedules]]:
     settings = _settings(tmp_path)
+    if request.param == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        settings = replace(settings, database_url=server.url, secret="a-long-test-secret")
     queue = JobQueue(settings)
     history = History.from_settings(settings)
     history.migrate()
+    _clear(history)  # the PostgreSQL cluster lives for the whole session
     yield settings, queue, Schedules(history)
+    _clear(history)
     history.close()
     queue.close()
+
+
+def _clear(history: History) -> None:
+    with history.transaction() as session:
+        session.execute(delete(Schedule))
 
 
 def _weekly(schedules: Schedules, due: datetime = MONDAY_NINE_PARIS) -> StoredSchedule:
