@@ -132,3 +132,32 @@ def test_since_words_follow_the_rule(every: str | None) -> None:
     from bot.jobs.scheduled import since_words
 
     assert since_words(every).startswith("since ")
+
+
+def test_a_customer_files_highest_spend_segment_is_the_valuable_one() -> None:
+    """Without RFM names, the segment that spends most is watched, and any other is a step down."""
+    features = ("Age", "Total Spend")
+
+    def customers(sizes: dict[str, tuple[int, float]], members: dict[str, int]) -> RunSnapshot:
+        return RunSnapshot(
+            source="customers.csv",
+            mode="customers",
+            rows=sum(n for n, _ in sizes.values()),
+            k=len(sizes),
+            features=features,
+            logs=(False, True),
+            scale=((40.0, 10.0), (5.0, 1.0)),
+            segments=tuple(
+                SegmentSnapshot(i, name, n, "#000000", "o", (40.0, spend))
+                for i, (name, (n, spend)) in enumerate(sizes.items())
+            ),
+            members=members,
+        )
+
+    before = {f"c{i}": (0 if i < 50 else 1) for i in range(150)}
+    after = {k: (1 if k in {f"c{i}" for i in range(5)} else v) for k, v in before.items()}
+    previous = customers({"Big spenders": (50, 7.0), "Bargain hunters": (100, 4.0)}, before)
+    current = customers({"Big spenders": (45, 7.0), "Bargain hunters": (105, 4.0)}, after)
+    line = find_alert(previous, current, {}, 0.05, "since last week", None)
+    # 5 of 50 is 10%; no currency is known, so no spend is put at stake.
+    assert line == "5 Big spenders slipped to Bargain hunters since last week."
