@@ -103,8 +103,13 @@ def _listed(schedules: Schedules, channel: str, note: str | None) -> Reply:
 
 
 def _delete(schedules: Schedules, job: Job) -> Reply:
-    gone = schedules.remove(job["channel"], int(job["number"]))
-    note = deleted_text(gone, int(job["number"]))
+    if job.get("id") is not None:
+        gone = schedules.remove(job["channel"], schedule_id=int(job["id"]))
+        number = gone.number if gone is not None else 0
+    else:
+        number = int(job["number"])
+        gone = schedules.remove(job["channel"], number)
+    note = deleted_text(gone, number)
     if job.get("from_list"):
         # The Delete button: the list is redrawn without it.
         return _listed(schedules, job["channel"], note=note)

@@ -138,12 +138,15 @@ class Schedules:
             )
             return _stored(row) if row is not None else None
 
-    def remove(self, channel: str, number: int) -> StoredSchedule | None:
-        """Delete the channel's schedule ``number``; what was deleted (None: no such one)."""
+    def remove(
+        self, channel: str, number: int | None = None, *, schedule_id: int | None = None
+    ) -> StoredSchedule | None:
+        """Delete the channel's schedule ``number`` (or the one with ``schedule_id``: a button
+        keeps pointing at the schedule it was drawn for, whatever number it had); what was
+        deleted (None: no such one)."""
+        which = Schedule.id == schedule_id if schedule_id is not None else Schedule.number == number
         with self.history.transaction() as session:
-            row = session.scalar(
-                select(Schedule).where(Schedule.channel == channel, Schedule.number == number)
-            )
+            row = session.scalar(select(Schedule).where(Schedule.channel == channel, which))
             if row is None:
                 return None
             gone = _stored(row)

@@ -101,10 +101,15 @@ def test_the_list_shows_next_runs_and_its_buttons_work(
         assert "Schedule 2 (vip, every Monday at 09:00) is deleted" in redrawn["text"]
         assert "vip" not in redrawn["text"].split("deleted.")[1]
         assert [s.number for s in schedules.listed("C0DATA")] == [1]
+        # The same button pressed again (a list open in two windows): said, nothing else goes.
+        body = slack.block_actions_body(message, "segbot_schedule_delete_2")
+        assert http_bot.interactive(body).status == 200
+        assert "That schedule was deleted already." in _response(slack, 3)["text"]
+        assert [s.number for s in schedules.listed("C0DATA")] == [1]
         # Run now: the run is queued like a due one, keyed by the click, and said.
         body = slack.block_actions_body(message, "segbot_schedule_run_1")
         assert http_bot.interactive(body).status == 200
-        said = _response(slack, 3)
+        said = _response(slack, 4)
         assert "Running schedule 1 (orders) now" in said["text"]
         keys = _schedule_keys(http_bot)
         assert len(keys) == 1 and keys[0].startswith(f"schedule:{first.id}:now:")
@@ -118,10 +123,10 @@ def test_the_list_shows_next_runs_and_its_buttons_work(
         # /segment unschedule 1, then the list says how to add one.
         http_bot.command("unschedule 1")
         assert (
-            "Schedule 1 (orders, every Monday at 09:00) is deleted" in _response(slack, 4)["text"]
+            "Schedule 1 (orders, every Monday at 09:00) is deleted" in _response(slack, 5)["text"]
         )
         http_bot.command("unschedule 1")
-        assert "This channel has no schedule 1" in _response(slack, 5)["text"]
+        assert "This channel has no schedule 1" in _response(slack, 6)["text"]
         assert schedules.count("C0ELSEWHERE") == 1
     finally:
         history.close()

@@ -91,7 +91,7 @@ def schedules_reply(schedules: Sequence[StoredSchedule], *, note: str | None = N
                         "action_id": DELETE_ACTION.format(schedule.number),
                         "style": "danger",
                         "text": {"type": "plain_text", "text": "Delete"},
-                        "value": str(schedule.number),
+                        "value": str(schedule.id),
                     },
                 ],
             }
@@ -118,6 +118,8 @@ def added_text(schedule: StoredSchedule, *, zone_known: bool) -> str:
 
 def deleted_text(gone: StoredSchedule | None, number: int) -> str:
     """What deleting schedule ``number`` says."""
+    if gone is None and not number:
+        return "That schedule was deleted already."
     if gone is None:
         return f"This channel has no schedule {number}; `/segment schedules` shows the numbers."
     rule = Rule.load(gone.rule)

@@ -139,8 +139,9 @@ def _queue_click(
     job = {
         "kind": "schedule",
         "action": "run" if action == "run_now" else "delete",
-        "id": int(value) if action == "run_now" else None,
-        "number": int(value) if action == "delete" else None,
+        # Both buttons carry the schedule's id: its number may have been reused since.
+        "id": int(value),
+        "number": None,
         "channel": channel,
         "user": (body.get("user") or {}).get("id"),
         "response_url": body.get("response_url"),
