@@ -144,13 +144,22 @@ def _schedule_keys(bot: HttpBot) -> list[str]:
     return list(wait_until(probe, 10, "a scheduled run in the ledger"))
 
 
-def test_a_full_channel_says_so_in_one_sentence(slack: FakeSlack, http_bot: HttpBot) -> None:
-    history, schedules = _store(http_bot)
+def test_a_full_channel_says_so_in_one_sentence(
+    slack: FakeSlack, make_http_bot, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": tmp_path.as_uri()}}))
+    history, schedules = _store(bot)
     try:
         for _ in range(MAX_PER_CHANNEL):
             _add(schedules)
-        http_bot.command("schedules")
+        bot.command("schedules")
         assert "(10 of at most 10)" in _response(slack, 1)["text"]
+        bot.command("schedule orders daily at 07:00")
+        full = _response(slack, 2)["text"]
+        assert "This channel has 10 schedules already" in full and "unschedule" in full
+        assert schedules.count("C0DATA") == MAX_PER_CHANNEL
     finally:
         history.close()
 
