@@ -15,6 +15,7 @@ from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import bad_command_reply, problem_text
 from bot.slack.blocks.schedules import DELETE_PATTERN, RUN_NOW_PATTERN
+from bot.sources import UnknownSource, find_source
 from bot.words.schedule import (
     BadSchedule,
     ScheduleRequest,
@@ -73,6 +74,14 @@ def answer_schedule_command(ack: Ack, command: dict[str, Any], context: BoltCont
         return True
     if request is None:
         return False
+    runtime = Runtime.of(context)
+    if request.action == "add" and request.source is not None:
+        try:
+            # Said at once; the worker checks again with its own settings.
+            find_source(runtime.settings, request.source, str(command["channel_id"]))
+        except UnknownSource as problem:
+            ack(text=problem_text(str(problem)))
+            return True
     job = schedule_job(
         request,
         str(command["channel_id"]),
@@ -80,7 +89,7 @@ def answer_schedule_command(ack: Ack, command: dict[str, Any], context: BoltCont
         response_url=command.get("response_url"),
     )
     try:
-        place = Runtime.of(context).queue.accept(command_key(command), job)
+        place = runtime.queue.accept(command_key(command), job)
     except (QueueFull, QueueUnavailable) as refused:
         ack(text=problem_text(str(refused)))
         return True
