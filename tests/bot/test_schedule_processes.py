@@ -1,5 +1,6 @@
-"""Schedules with the real ``python -m bot worker`` processes and a one-second tick: two
-workers on Redis tick at once, one is SIGKILLed at the due time, and the run is answered once."""
+"""Schedules with the real ``python -m bot`` processes and a one-second tick: two listeners and
+two workers on Redis, the worker holding the due run SIGKILLed, and the run answered once; a
+restart keeps the schedules and the next run on time."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.queue import RedisLedger
 from bot.store import History
 from bot.store.schedules import Schedules
 from bot.ticker import schedule_key
-from bot.words.schedule import Rule
+from bot.words.schedule import Rule, next_due
 from segmentation import generate_customers
 from tests.bot.harness import BotProcess, bot_env
 from tests.bot.redis_server import RedisServer
@@ -41,7 +42,7 @@ def _answers(slack: FakeSlack, channel: str) -> list[dict]:
     ]
 
 
-def test_two_workers_tick_a_worker_is_killed_at_the_due_time_and_it_is_answered_once(
+def test_two_listeners_two_workers_a_worker_killed_at_the_due_time_answered_once(
     slack: FakeSlack, tmp_path: Path, redis_server: RedisServer, processes: list[BotProcess]
 ) -> None:
     customers = tmp_path / "customers.csv"
@@ -55,22 +56,27 @@ def test_two_workers_tick_a_worker_is_killed_at_the_due_time_and_it_is_answered_
         "SEGBOT_SCHEDULE_TICK_S": "1",
         "SEGBOT_SOURCES": json.dumps({"customers": {"url": customers.as_uri()}}),
     }
+    listeners = [
+        BotProcess(slack, ["--no-worker"], tmp_path / f"listener-{i}.log", **env) for i in (1, 2)
+    ]
+    workers = [BotProcess(slack, ["worker"], tmp_path / f"worker-{i}.log", **env) for i in (1, 2)]
+    processes.extend(listeners + workers)
+    # Made through one listener, listed through the other.
+    assert (
+        listeners[0].command("schedule customers daily at 09:00", channel="C0SCHED").status == 200
+    )
+    slack.wait_calls("response_url", count=1, timeout=30)
+    assert "Schedule 1:" in slack.responses()[0]["text"]
+    assert listeners[1].command("schedules", channel="C0SCHED").status == 200
+    slack.wait_calls("response_url", count=2, timeout=30)
+    assert "*customers*, every day at 09:00 (Europe/Paris)" in slack.responses()[1]["text"]
+
+    # 09:00 in Paris is a while away: the test moves the next run to a few seconds from now.
     settings = Settings.from_env(bot_env(slack, **env), dotenv_path=None)
     history = History.from_settings(settings)
-    history.migrate()
-    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=8)
-    made = Schedules(history).add(
-        "C0SCHED",
-        "customers",
-        Rule("daily", due.hour, due.minute).dump(),
-        "UTC",
-        alert=0.05,
-        quiet=False,
-        creator="U0ALICE",
-        next_due=due,
-    )
-    workers = [BotProcess(slack, ["worker"], tmp_path / f"worker-{i}.log", **env) for i in (1, 2)]
-    processes.extend(workers)
+    (made,) = Schedules(history).listed("C0SCHED")
+    due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
+    assert Schedules(history).advance(made.id, made.next_due, due)
     ledger = RedisLedger(redis_server.url, lease_s=3, queue_max=50)
     key = schedule_key(made.id, due)
 
@@ -93,8 +99,10 @@ def test_two_workers_tick_a_worker_is_killed_at_the_due_time_and_it_is_answered_
     record = ledger.get_record(key)
     assert record is not None and record["state"] == "done" and record["attempts"] == 2
     stored = Schedules(history).get(made.id)
-    # The rule says the minute: tomorrow at that minute.
-    assert stored is not None and stored.next_due == due.replace(second=0) + timedelta(days=1)
+    # The next run is the rule's: 09:00 in Paris, after now.
+    assert stored is not None and stored.next_due == next_due(
+        Rule("daily", 9, 0), "Europe/Paris", due
+    )
     assert stored.failures == 0
     assert "Queued 1 scheduled run(s)" in workers[0].log() + workers[1].log()
     assert survivor.process.poll() is None
