@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +12,7 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.sources import Source
 from segmentation.errors import SegmentationError
 from segmentation.output.keystore import default_data_dir, pseudonym_key
 
@@ -55,6 +58,8 @@ class Settings:
     secret: str | None = field(default=None, repr=False)
     # Per-customer history rows older than this many days are deleted.
     history_days: int = 180
+    # SEGBOT_SOURCES: data people segment by name (/segment source NAME); name -> Source.
+    sources: Mapping[str, Source] = field(default_factory=dict)
 
     @property
     def redact_exports(self) -> bool:
@@ -76,7 +81,8 @@ class Settings:
             f"queue={_redact_url(self.queue_url)!r}, job_lease_s={self.job_lease_s}, "
             f"job_timeout_s={self.job_timeout_s}, "
             f"redact_exports={self.redact_exports}, "
-            f"database={_redact_url(self.database_url)!r}, history_days={self.history_days})"
+            f"database={_redact_url(self.database_url)!r}, history_days={self.history_days}, "
+            f"sources={sorted(self.sources)!r})"
         )
 
     @classmethod
@@ -141,7 +147,90 @@ class Settings:
             database_url=_database_url(env),
             secret=env.get("SEGBOT_SECRET"),
             history_days=_integer(env, "SEGBOT_HISTORY_DAYS", 180, low=1, high=36_500),
+            sources=_sources(env.get("SEGBOT_SOURCES")),
         )
+
+
+_SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,39}$")
+_SOURCE_KEYS = {"url", "table", "query", "channels"}
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_SOURCES_EXAMPLE = 'such as {"orders": {"url": "postgresql://user@host/shop", "table": "orders"}}'
+
+
+def _sources(raw: str | None) -> dict[str, Source]:
+    """SEGBOT_SOURCES as name -> Source; sentences name the source and key, never a value
+    (a URL may carry a password)."""
+    if raw is None:
+        return {}
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        raise ConfigError(
+            f"SEGBOT_SOURCES must be JSON {_SOURCES_EXAMPLE}; it could not be read as JSON."
+        ) from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(
+            f"SEGBOT_SOURCES must be a JSON object of named sources, {_SOURCES_EXAMPLE}."
+        )
+    sources: dict[str, Source] = {}
+    for raw_name, entry in loaded.items():
+        name = str(raw_name).strip().lower()
+        if not _SOURCE_NAME.match(name):
+            raise ConfigError(
+                "SEGBOT_SOURCES names must be one word of letters, digits, dots, dashes or "
+                "underscores (at most 40), like orders or vip-2024."
+            )
+        if name in sources:
+            raise ConfigError(f"SEGBOT_SOURCES names the source “{name}” twice.")
+        sources[name] = _source(name, entry)
+    return sources
+
+
+def _source(name: str, entry: object) -> Source:
+    where = f"The source “{name}” in SEGBOT_SOURCES"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be an object with a url, {_SOURCES_EXAMPLE}.")
+    unknown = sorted(set(entry) - _SOURCE_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where} has a key I don't know ({str(unknown[0])[:40]}); use url, table, query "
+            "and channels."
+        )
+    url = entry.get("url")
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError(
+            f"{where} needs a url, like postgresql://user@host/shop or file:///data/orders.csv."
+        )
+    try:
+        scheme = urlparse(url.strip()).scheme
+    except ValueError:
+        scheme = ""
+    # A file's full path is a source too (a relative one would depend on where the bot started).
+    if not re.match(r"^[a-z][a-z0-9+.-]+$", scheme) and not url.strip().startswith(("/", "~")):
+        raise ConfigError(
+            f"{where} needs a url with its kind first, like postgresql://user@host/shop or "
+            "file:///data/orders.csv, or a file's full path."
+        )
+    table, query = entry.get("table"), entry.get("query")
+    for key, value in (("table", table), ("query", query)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where} has an empty or non-text {key}.")
+    if table is not None and query is not None:
+        raise ConfigError(f"{where} has both a table and a query; keep one.")
+    channels = entry.get("channels", [])
+    if not isinstance(channels, list) or not all(
+        isinstance(c, str) and _CHANNEL_ID.match(c) for c in channels
+    ):
+        raise ConfigError(
+            f'{where} must list its channels as Slack channel ids, like ["C0123ABCD"].'
+        )
+    return Source(
+        name=name,
+        url=url.strip(),
+        table=table.strip() if table else None,
+        query=query.strip() if query else None,
+        channels=tuple(channels),
+    )
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:

@@ -28,7 +28,15 @@ from bot.slack.files import SlackFile, check_size
 from bot.words.grammar import SegmentCommand
 from segmentation.errors import SegmentationError
 
-__all__ = ["start_command", "accept_file", "command_key", "file_key", "post_text", "tell_place"]
+__all__ = [
+    "start_command",
+    "start_source",
+    "accept_file",
+    "command_key",
+    "file_key",
+    "post_text",
+    "tell_place",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +83,16 @@ def start_command(
         return None
     text = working_text(request.action)
     return f"{text}\n{queue_text(place)}" if place else text
+
+
+def start_source(runtime: Runtime, key: str, job: Mapping[str, Any]) -> int | None:
+    """Record and queue a source job (:func:`bot.sources.source_job`) under ``key``, through
+    the same ledger as files and commands, so it is answered exactly once; its place in line
+    (0: started now), or None when ``key`` was accepted before (a retry).
+
+    Raises :class:`QueueFull` or :class:`QueueUnavailable`, whose sentence says why not now.
+    """
+    return runtime.queue.accept(key, dict(job))
 
 
 def accept_file(

@@ -1,4 +1,4 @@
-"""Logging for the bot: one line per record, and no Slack token ever reaches a log."""
+"""Logging for the bot: one line per record, and no Slack token or password ever reaches a log."""
 
 from __future__ import annotations
 
@@ -11,11 +11,19 @@ __all__ = ["TokenRedactor", "configure_logging", "redact"]
 # Bot/user/app tokens (xoxb-, xoxp-, xoxa-, xoxe-..., xapp-) and bearer headers.
 _TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.IGNORECASE)
+# Passwords in addresses (postgresql://user:pw@host, redis://:pw@host) and in connection
+# strings or driver errors (password=pw, PWD='pw'); the sources' URLs carry them.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/]*@", re.IGNORECASE)
+_PASSWORD_PAIR = re.compile(
+    r"""(\b(?:password|passwd|pwd)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s&;,'"]+)""", re.IGNORECASE
+)
 
 
 def redact(text: str) -> str:
-    """Replace anything that looks like a Slack token with a marker."""
-    return _BEARER.sub(r"\1[redacted]", _TOKEN.sub(r"\1-[redacted]", text))
+    """Replace anything that looks like a Slack token or a password with a marker."""
+    text = _BEARER.sub(r"\1[redacted]", _TOKEN.sub(r"\1-[redacted]", text))
+    text = _URL_PASSWORD.sub(r"\1[redacted]@", text)
+    return _PASSWORD_PAIR.sub(r"\1[redacted]", text)
 
 
 class TokenRedactor(logging.Filter):

@@ -50,7 +50,7 @@ from segmentation.read.reading import (
 from segmentation.read.table import load_table
 from segmentation.result import MAX_HORIZON_DAYS, Options, Segment, SegmentationResult
 
-__all__ = ["run", "segment_customers"]
+__all__ = ["run", "segment_customers", "segment_location"]
 _MODES = ("auto", "customers", "rfm")
 
 
@@ -483,3 +483,41 @@ def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
         cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     asked = " (the number you asked for)" if fit.k_selection.method == "given" else ""
     return f"{rows_used:,} customers in {fit.k} segments{asked}, by {cols}."
+
+
+# stand-in until the reader of issue 20 lands
+def segment_location(
+    location: str,
+    options: Options | None = None,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    name: str | None = None,
+    timeout_s: float = 60.0,
+) -> SegmentationResult:
+    """Segment the data at ``location``: a file path or ``file://`` URL (databases later).
+
+    ``name`` is how people know the source (the answer's title); ``table``, ``query`` and
+    ``timeout_s`` belong to database sources. Raises :class:`SegmentationError` with one
+    sentence, never naming the location (it may carry credentials).
+    """
+    from urllib.parse import unquote, urlparse
+    from urllib.request import url2pathname
+
+    from segmentation.errors import SegmentationError
+
+    parsed = urlparse(location)
+    if parsed.scheme == "file":
+        path = Path(url2pathname(unquote(parsed.path)))
+    elif parsed.scheme == "":
+        path = Path(location).expanduser()
+    else:
+        raise SegmentationError("I can't read database sources yet.")
+    if table is not None or query is not None:
+        raise SegmentationError("A file source has no table or query; remove them.")
+    if not path.is_file():
+        raise SegmentationError(
+            "I can't find the file this source points to; ask whoever runs segbot to check it."
+        )
+    result = run(path, options, filename=path.name)
+    return replace(result, source_name=name) if name else result

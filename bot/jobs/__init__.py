@@ -1,4 +1,4 @@
-"""What a worker runs: one module per kind of job (file, command, followup, ask, history) + common.
+"""What a worker runs: one module per kind of job (file, command, followup, ask, source, ...).
 May import the core, bot.queue, slack, store and words; only workers import the kinds.
 
 :func:`start_worker` is what the workers hand to the queue (:class:`bot.queue.JobQueue`): the
@@ -21,7 +21,7 @@ __all__ = ["start_worker"]
 
 def start_worker() -> Mapping[str, Handler]:
     """Ready this worker process for time-limited jobs; ``{kind: handler}`` for the queue."""
-    from bot.jobs import ask, command, common, core, file, followup
+    from bot.jobs import ask, command, common, core, file, followup, source
 
     core.prepare_worker()
     return {
@@ -29,4 +29,5 @@ def start_worker() -> Mapping[str, Handler]:
         "command": common.handler(command.run_command),
         "followup": common.handler(followup.run_followup),
         "ask": common.handler(ask.run_ask),
+        "source": common.handler(source.run_source),
     }

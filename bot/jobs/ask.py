@@ -23,8 +23,10 @@ from bot.jobs import common, core
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.slack.api import api_error, needed_scope
 from bot.slack.blocks.replies import failure_text, problem_text, render_answer, slack_problem_text
+from bot.slack.blocks.sources import source_thread_text
 from bot.slack.files import SlackFile, check_size, upload_answer, upload_audiences
 from bot.slack.text import escape
+from bot.sources import SOURCE_PREFIX
 from bot.words.asking import Asked, KnownSegment, examples, parse
 from bot.words.grammar import BadCommand, parse_command
 from segmentation import (
@@ -265,6 +267,9 @@ def _source(
         link = common.links_for(settings).get(channel, job["thread_ts"]) or {}
     if link.get("file") == common.DEMO_FILE:
         return common.DEMO_FILE, "demo.csv", demo_csv(), link
+    if str(link.get("file") or "").startswith(SOURCE_PREFIX):
+        # A named source is read where it lives, never fetched as bytes: say how to ask.
+        raise SegmentationError(source_thread_text(str(link.get("name") or link["file"])))
     file: SlackFile | None = None
     if link.get("file"):
         file = SlackFile.from_api(client.files_info(file=link["file"])["file"])

@@ -24,9 +24,9 @@ from bot.jobs.history import Remembered, add_movement
 from bot.queue import AnswerGuard, Handler, Job, ThreadLinks
 from bot.slack.api import api_error
 from bot.slack.blocks.buttons import DEMO_SOURCE, FollowUp, Keep
-from bot.slack.blocks.replies import render_answer
+from bot.slack.blocks.replies import Reply, render_answer
 from bot.slack.files import SlackFile, build_retry_handlers, download_file
-from bot.slack.text import fit_message
+from bot.slack.text import fit_message, section
 from segmentation import (
     Options,
     SegmentationResult,
@@ -148,15 +148,19 @@ def post_answer(
     followup: FollowUp | None = None,
     memory: Remembered | None = None,
     keep: Keep | None = None,
+    lead: str | None = None,
 ) -> str:
     """Post the answer once; the ts of the answer (an earlier attempt's, if it posted).
 
     ``broadcast`` shows a reply in a thread in the channel too (Slack's reply_broadcast);
-    ``keep`` stores a follow-up state too long for a button (:meth:`ThreadLinks.keep`).
+    ``keep`` stores a follow-up state too long for a button (:meth:`ThreadLinks.keep`);
+    ``lead`` (mrkdwn, already escaped) is a first line above the answer, such as an alert.
     """
     reply = render_answer(result, requested_by=user, followup=followup, keep=keep)
     if memory is not None:
         reply = add_movement(reply, memory.movement, memory.note)
+    if lead:
+        reply = Reply(text=f"{lead}\n{reply.text}", blocks=[section(lead), *reply.blocks])
     return post_once(
         client,
         guard,

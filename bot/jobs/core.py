@@ -17,13 +17,14 @@ from segmentation import (
     export_csv,
     render_scatter,
     run,
+    segment_location,
 )
 from segmentation.deadline import call_with_time_limit, warm_up
 
 if TYPE_CHECKING:
     from bot.config import Settings
 
-__all__ = ["job_options", "prepare_worker", "run_limited", "segment"]
+__all__ = ["job_options", "prepare_worker", "run_limited", "segment", "segment_at"]
 
 
 def job_options(
@@ -71,6 +72,47 @@ def run_limited(
 ) -> SegmentationResult:
     """The segmentation alone (no picture or file) under the same wall-clock limit."""
     return call_with_time_limit(run, source, options, filename=name, seconds=seconds)
+
+
+def segment_at(
+    location: str,
+    options: Options,
+    *,
+    table: str | None,
+    query: str | None,
+    name: str,
+    seconds: float,
+    redact_key: bytes | None = None,
+) -> tuple[SegmentationResult, bytes, bytes]:
+    """:func:`segment` for data that lives elsewhere (a file path or URL, a database table or
+    query): read where it is, under the same wall-clock limit (the database's own statement
+    timeout is the same number of seconds)."""
+    return call_with_time_limit(
+        _segment_location_work,
+        location,
+        options,
+        table,
+        query,
+        name,
+        seconds,
+        redact_key,
+        seconds=seconds,
+    )
+
+
+def _segment_location_work(
+    location: str,
+    options: Options,
+    table: str | None,
+    query: str | None,
+    name: str,
+    seconds: float,
+    redact_key: bytes | None,
+) -> tuple[SegmentationResult, bytes, bytes]:
+    result = segment_location(
+        location, options, table=table, query=query, name=name, timeout_s=seconds
+    )
+    return result, render_scatter(result), export_csv(result, redact_key=redact_key)
 
 
 def _segment_work(

@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.jobs.common import Stages, download, links_for, post, post_once
 from bot.jobs.core import job_options, run_limited, segment
+from bot.jobs.source import segment_source
 from bot.queue import AnswerGuard, ClaimLost, Job
 from bot.slack.api import api_error, needed_scope
 from bot.slack.blocks.buttons import (
@@ -28,8 +29,10 @@ from bot.slack.blocks.buttons import (
     state_of,
 )
 from bot.slack.blocks.replies import failure_text, problem_text, render_answer, slack_problem_text
+from bot.slack.blocks.sources import source_failure_what
 from bot.slack.files import SlackFile, check_size, upload_answer, upload_audiences
 from bot.slack.text import context, escape
+from bot.sources import SOURCE_PREFIX, Source, find_source
 from segmentation import SegmentationError, SegmentationResult, demo_csv
 from segmentation.output.export import audience_files
 
@@ -57,9 +60,13 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
     before, after = FollowUp.from_json(job["before"]), FollowUp.from_json(job["after"])
     stages = Stages()
     what = "the demo sample" if after.source == DEMO_SOURCE else "that file"
+    named: Source | None = None
     try:
         with stages.stage("fetch"):
-            if after.source == DEMO_SOURCE:
+            if after.source.startswith(SOURCE_PREFIX):
+                named = find_source(settings, after.source, channel)
+                source, name, what = b"", named.name, source_failure_what(named.name)
+            elif after.source == DEMO_SOURCE:
                 source, name = demo_csv(), "demo.csv"
             else:
                 file = SlackFile.from_api(client.files_info(file=after.source)["file"])
@@ -71,7 +78,10 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
         if op == ACTION_AUDIENCE:
             # Only the audience files: no picture or labelled CSV to make.
             with stages.stage("segment"):
-                result = run_limited(source, name, options, seconds=settings.job_timeout_s)
+                if named is None:
+                    result = run_limited(source, name, options, seconds=settings.job_timeout_s)
+                else:
+                    result = segment_source(settings, named, channel, options).result
             with stages.stage("export"):
                 files = audience_files(result, redact_key=settings.redact_key)
             with stages.stage("post"):
@@ -82,13 +92,17 @@ def run_followup(client: WebClient, settings: Settings, job: Job, guard: AnswerG
                 )
         else:
             with stages.stage("segment"):
-                result, png, csv = segment(
-                    source,
-                    name,
-                    options,
-                    seconds=settings.job_timeout_s,
-                    redact_key=settings.redact_key,
-                )
+                if named is None:
+                    result, png, csv = segment(
+                        source,
+                        name,
+                        options,
+                        seconds=settings.job_timeout_s,
+                        redact_key=settings.redact_key,
+                    )
+                else:
+                    ran = segment_source(settings, named, channel, options)
+                    result, png, csv = ran.result, ran.png, ran.csv
             state = state_of(result, after.source, order_log=after.order_log or None)
             with stages.stage("post"):
                 keep = links_for(settings).keep

@@ -176,6 +176,9 @@ _USAGE = (
     "• I remember every run in a channel and say what changed since the last one. "
     "`/segment history` lists this channel's last 10 runs, `/segment compare` compares the "
     "last two, and `/segment forget` deletes what I remember here (after you confirm).\n"
+    "• `/segment sources` lists the data sources set up for this channel, and "
+    "`/segment source orders` (or “@segbot segment orders”) segments one by its name, with the "
+    "same options, answer and buttons as a file.\n"
     "Names, e-mails, phone numbers and addresses are never used for segments and never shown."
 )
 

@@ -32,6 +32,7 @@ from bot.slack.blocks.buttons import (
     read_value,
 )
 from bot.slack.blocks.replies import problem_text, queue_text
+from bot.sources import SOURCE_PREFIX
 
 __all__ = [
     "register",
@@ -154,8 +155,8 @@ def accept_followup(
 
 def file_problem(client: WebClient, source: str, channel: str) -> str | None:
     """Why this click cannot use its file (deleted, or not shared where the click was)."""
-    if source == DEMO_SOURCE:
-        return None
+    if source == DEMO_SOURCE or source.startswith(SOURCE_PREFIX):
+        return None  # a named source is checked by the worker, which holds its settings
     try:
         file = client.files_info(file=source)["file"]
     except SlackApiError as error:

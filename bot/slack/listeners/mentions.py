@@ -9,19 +9,26 @@ same request ``/segment history`` and ``/segment compare`` produce and run as a 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 
-from bot.intake import post_text, tell_place
+from bot.intake import post_text, start_source, tell_place
 from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import problem_text
+from bot.slack.blocks.sources import sources_reply
+from bot.sources import UnknownSource, find_source, source_job, usable_here
 from bot.words.asking import clean_text, parse
 from bot.words.grammar import BadCommand, parse_command
+from bot.words.sources import parse_source_mention
 
 __all__ = ["register", "handle_mention", "handle_direct_message", "message_key", "is_for_us"]
+
+logger = logging.getLogger(__name__)
 
 # Message subtypes a person writes; everything else (edits, deletions, joins, bots) is not a
 # request. ``file_share`` goes to the file listener.
@@ -84,6 +91,8 @@ def accept_message(
         "bot_user_id": bot_user_id,
         "file_hint": runtime.recent.latest(channel),
     }
+    if runtime.settings.sources and _accept_source(runtime, client, event, key, text):
+        return
     asked = parse(text)
     if asked.kind in ("history", "compare"):
         try:
@@ -110,3 +119,59 @@ def accept_message(
     if place:
         # A mention in a thread has replies there; one in the channel starts a thread later.
         tell_place(client, channel, thread_ts, user, place)
+
+
+def _accept_source(
+    runtime: Runtime, client: WebClient, event: dict[str, Any], key: str, text: str
+) -> bool:
+    """``segment NAME`` (a source's name) or ``sources``: queue it, or answer it once in the
+    message's thread; False when the message is not about a source."""
+    channel, user = str(event["channel"]), event.get("user")
+    thread_ts = event.get("thread_ts")
+    reply_ts = str(thread_ts or event["ts"])
+    try:
+        wanted = parse_source_mention(text, runtime.settings.sources)
+        if wanted is None:
+            return False
+        if wanted.name is None:
+            reply = sources_reply(usable_here(runtime.settings, channel))
+            _say_once(runtime, client, key, channel, reply_ts, reply.text, reply.blocks)
+            return True
+        source = find_source(runtime.settings, wanted.name, channel)
+        options = wanted.options
+        job = source_job(
+            source.name,
+            channel,
+            k=options.k,
+            columns=options.columns,
+            mode=options.mode,
+            as_of=options.as_of,
+            horizon_days=options.horizon_days,
+            user=user,
+            thread_ts=reply_ts,
+        )
+        place = start_source(runtime, key, job)
+    except (BadCommand, UnknownSource, QueueFull, QueueUnavailable) as refused:
+        _say_once(runtime, client, key, channel, reply_ts, problem_text(str(refused)))
+        return True
+    if place:
+        tell_place(client, channel, thread_ts, user, place)
+    return True
+
+
+def _say_once(
+    runtime: Runtime,
+    client: WebClient,
+    key: str,
+    channel: str,
+    thread_ts: str,
+    text: str,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    # Nothing is queued for these, so this process's memory keeps Slack's retries quiet.
+    if not runtime.answered.claim(key):
+        return
+    try:
+        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+    except SlackClientError as error:
+        logger.warning("Could not answer about sources in %s: %s", channel, error)
