@@ -222,7 +222,7 @@ def move_to_fitting_names(
     remap = by_size(labels)
     count = int(moved.sum())
     note = (
-        f"{grouping.k_selection.note} {_count(count, 'customer').capitalize()} whose "
+        f"{grouping.k_selection.note} {count:,} {'customer' if count == 1 else 'customers'} whose "
         "segment's name did not fit them "
         f"{'were' if count > 1 else 'was'} moved to the segment whose name does."
     )
