@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from segmentation import run
+from segmentation.result import Options
 from segmentation.samples import STEADY_CHAMPIONS, back_to_back_months
 
 
@@ -26,3 +27,14 @@ def test_steady_champions_keep_their_name_next_month(seed: int) -> None:
     moved = [c for c in champions if before[c] != after[c]]
     assert len(moved) <= 2, f"{len(moved)} of 80 steady champions changed name"
     assert sum(after[c] == "Champions" for c in champions) >= 78
+
+
+def test_with_k_given_names_fit_and_k_stays() -> None:
+    # k=4 on May (seed 0): the clustering puts 5 steady champions in segments whose names do
+    # not fit them; they move to the champions and k stays.
+    may, _ = back_to_back_months(STEADY_CHAMPIONS, seed=0)
+    result = run(may.orders.to_csv(index=False).encode(), Options(k=4), filename="may.csv")
+    assert result.k == 4
+    names = _names(result)
+    champions = [c for c, g in may.truth.items() if g == "champions"]
+    assert all(names[c] == "Champions" for c in champions)
