@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["header_words", "concept_of", "same_concept", "is_year_column", "is_share_column"]
+import numpy as np
+
+__all__ = [
+    "header_words",
+    "concept_of",
+    "same_concept",
+    "is_year_column",
+    "is_share_column",
+    "number_kind",
+]
 
 # Abbreviation -> the word a marketer says. "num"/"cnt"/"no" say "a count of", which the plural
 # noun after them already says ("web purchases").
@@ -184,3 +193,25 @@ def is_share_column(header: str, low: float, high: float) -> bool:
     words = set(header_words(header).lower().split())
     shareish = words & {"frequency", "share", "rate", "ratio", "percent", "percentage"}
     return bool(shareish) and 0.0 <= low and high <= 1.0
+
+
+def number_kind(header: str, values: np.ndarray, currency: str | None = None) -> str:
+    """How a column's numbers read, for :func:`segmentation.explain.number_words.format_value`:
+    ``"money"`` (the column has a currency), ``"year"``, ``"share"`` (a share between 0 and 1,
+    or a 0/1 flag, whose average is the share of customers who have it) or ``"number"``.
+
+    >>> number_kind("AcceptedCmp1", np.array([0, 1, 1])), number_kind("Kidhome", np.array([0, 2]))
+    ('share', 'number')
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    if currency:
+        return "money"
+    if is_year_column(header, low, high):
+        return "year"
+    if is_share_column(header, low, high):
+        return "share"
+    if len(finite) and low == 0.0 and high == 1.0 and np.isin(finite, (0.0, 1.0)).all():
+        return "share"
+    return "number"
