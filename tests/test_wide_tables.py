@@ -137,6 +137,9 @@ def cards(request):
         ("Year_Birth", "birth year"),
         ("Annual Income (k$)", "annual income"),
         ("AOV", "AOV"),
+        # Shares the spend mix derives: a name reads "wine share", not "wine share spend".
+        ("MntWines share", "wine share"),
+        ("ONEOFF_PURCHASES share", "one-off purchase share"),
     ],
 )
 def test_headers_read_as_words_whatever_their_case(header: str, words: str) -> None:

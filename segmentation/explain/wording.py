@@ -125,8 +125,10 @@ def header_words(header: str) -> str:
         low = t.lower()
         if low in _ACRONYMS:
             words.append(t.upper())
-        elif t.isupper() and len(t) > 1 and not shouting and low not in _ABBREVIATIONS:
-            words.append(t)  # an acronym in a mixed-case header ("AOV")
+        elif t.isupper() and 1 < len(t) <= 4 and not shouting and low not in _ABBREVIATIONS:
+            # An acronym in a mixed-case header ("AOV"); a longer capitalised word is a
+            # SHOUTING_CASE header with a word of ours after it ("ONEOFF_PURCHASES share").
+            words.append(t)
         else:
             words.append(low)
     measure = _MEASURE_PREFIXES.get(words[0]) if len(words) > 1 else None
@@ -136,8 +138,13 @@ def header_words(header: str) -> str:
     if measure:
         # "MntMeatProducts" -> "meat spend": the product is what they spent on.
         kept = [w for w in words if w not in {"products", "product"}] or words
-        kept[-1] = _singular(kept[-1])
-        words = [*kept, measure]
+        if len(kept) > 1 and kept[-1] in _MEASURES:
+            # "MntWines share" is the share of spend on wine: its own measure stands.
+            kept[-2] = _singular(kept[-2])
+            words = kept
+        else:
+            kept[-1] = _singular(kept[-1])
+            words = [*kept, measure]
     if len(words) == 2 and words[0] in {"year", "date"}:
         words = [words[1], words[0]]  # "Year_Birth" -> "birth year"
     # A plural thing before its measure reads singular: "purchases frequency", and so does a
