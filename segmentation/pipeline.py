@@ -25,7 +25,7 @@ from segmentation.explain.describe import (
 )
 from segmentation.explain.naming import MAX_PROFILE_COLUMNS
 from segmentation.explain.voice import column_words, confidence_line, customers_priority
-from segmentation.explain.wording import is_share_column, is_year_column
+from segmentation.explain.wording import header_words, number_kind
 from segmentation.model.clustering import (
     CLEAR_SILHOUETTE,
     WEAK_SILHOUETTE,
@@ -138,7 +138,11 @@ def segment_customers(
     X = _cluster_space(values.to_numpy()[usable], features, plan)
     shares = {d.name for d in plan.derived if d.how == "share"}
     sized = fit_sized(
-        X, k=options.k, seed=options.seed, words=features, bounded=[c in shares for c in features]
+        X,
+        k=options.k,
+        seed=options.seed,
+        words=[header_words(c) for c in features],
+        bounded=[c in shares for c in features],
     )
     fit = sized.fit
 
@@ -376,21 +380,11 @@ def _describe(
 def _number_kinds(
     features: list[str], ranked: np.ndarray, currencies: dict[str, str]
 ) -> dict[str, str]:
-    """How each column's numbers read: money, a year, a share (0 to 1) or a plain number.
-    ``ranked`` holds each column's values sorted (NaN last), so the range is at hand."""
-    kinds: dict[str, str] = {}
-    for j, col in enumerate(features):
-        finite = ranked[:, j][np.isfinite(ranked[:, j])]
-        low, high = (float(finite[0]), float(finite[-1])) if len(finite) else (0.0, 0.0)
-        if col in currencies:
-            kinds[col] = "money"
-        elif is_year_column(col, low, high):
-            kinds[col] = "year"
-        elif is_share_column(col, low, high):
-            kinds[col] = "share"
-        else:
-            kinds[col] = "number"
-    return kinds
+    """How each column's numbers read: money, a year, a share (0 to 1, or a 0/1 flag) or a
+    plain number. ``ranked`` holds each column's values sorted (NaN last)."""
+    return {
+        col: number_kind(col, ranked[:, j], currencies.get(col)) for j, col in enumerate(features)
+    }
 
 
 def _add_segment_columns(frame: pd.DataFrame, labels: pd.Series, names: np.ndarray) -> pd.DataFrame:

@@ -56,6 +56,17 @@ def test_codes_flags_constants_dates_and_birth_years_are_set_aside_with_reasons(
     assert "Not used for segments" in text and "Kidhome: a code" in text
 
 
+@pytest.mark.parametrize("style", ["%Y-%m-%d", "%d-%m-%Y", "%m/%d/%Y %H:%M"])
+def test_a_signup_date_in_any_common_writing_is_tenure_not_a_phone_number(style: str) -> None:
+    # Copies of the campaign export write Dt_Customer as 2013-05-04 or 04-09-2012: eight
+    # digits and dashes, which once read as phone numbers and were set aside as personal data.
+    table = campaign_export()
+    table["Dt_Customer"] = pd.to_datetime(table["Dt_Customer"], dayfirst=True).dt.strftime(style)
+    result = run(table.to_csv(index=False).encode(), filename="marketing_campaign.csv")
+    assert result.excluded_columns["Dt_Customer"].startswith("a date: profiled as tenure")
+    assert "personal data" not in result.excluded_columns.values()
+
+
 def test_segments_profile_codes_and_flags_as_shares_and_derive_age_and_tenure(campaign) -> None:
     profile = campaign.segments[0].profile
     assert profile["Kidhome"]["kind"] == "code" and "Kidhome 0" in profile["Kidhome"]["top"]

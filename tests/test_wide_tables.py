@@ -137,6 +137,9 @@ def cards(request):
         ("Year_Birth", "birth year"),
         ("Annual Income (k$)", "annual income"),
         ("AOV", "AOV"),
+        # Shares the spend mix derives: a name reads "wine share", not "wine share spend".
+        ("MntWines share", "wine share"),
+        ("ONEOFF_PURCHASES share", "one-off purchase share"),
     ],
 )
 def test_headers_read_as_words_whatever_their_case(header: str, words: str) -> None:
@@ -241,3 +244,106 @@ def test_two_columns_keep_the_scatter_and_its_whole_legend() -> None:
     legend = [t.get_text().replace("\n", " ") for t in fig.legends[0].get_texts()]
     for seg in result.segments:
         assert f"{seg.name} ({seg.size:,})" in legend
+
+
+def _cells(fig, result) -> dict[str, list[str]]:
+    """The picture's cells by column header (as the file wrote it), one per segment."""
+    heads = [t.get_text().replace("\n", " ") for t in fig.axes[1].get_xticklabels()]
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert len(texts) == len(heads) * len(result.segments)
+    return {h: texts[j :: len(heads)] for j, h in enumerate(heads)}
+
+
+def test_the_picture_writes_shares_of_spend_as_percentages(campaign) -> None:
+    cells = _cells(build_profile_figure(campaign), campaign)
+    shares = [h for h in cells if h.endswith("share")]
+    assert shares, cells
+    for head in shares:
+        column = head.replace(" ", "").replace("share", " share")
+        for seg, text in zip(campaign.segments, cells[head], strict=True):
+            # "49%", not "0.49".
+            assert re.fullmatch(r"\d+%", text), text
+            assert abs(int(text[:-1]) - 100 * seg.centroid[column]) <= 1
+
+
+def _flags_and_codes(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """A table of codes and 0/1 campaign flags only: it is segmented on them."""
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(0, 3, n)
+    return pd.DataFrame(
+        {
+            "ID": np.arange(n),
+            "Region": rng.integers(1, 4, n),
+            "AcceptedCmp1": (rng.random(n) < np.array([0.1, 0.8, 0.4])[kind]).astype(int),
+            "AcceptedCmp2": (rng.random(n) < np.array([0.7, 0.1, 0.3])[kind]).astype(int),
+            "Response": (rng.random(n) < np.array([0.2, 0.3, 0.9])[kind]).astype(int),
+        }
+    )
+
+
+def test_the_picture_writes_flags_as_the_share_who_have_them() -> None:
+    table = _flags_and_codes()
+    result = run(table, filename="flags.csv")
+    assert result.plot_kind == "profile"
+    cells = _cells(build_profile_figure(result), result)
+    flags = [h for h in cells if h.replace(" ", "") in ("AcceptedCmp1", "AcceptedCmp2", "Response")]
+    assert flags, cells
+    for head in flags:
+        for seg, text in zip(result.segments, cells[head], strict=True):
+            share = table.loc[result.table["segment"] == seg.id, head.replace(" ", "")].mean()
+            assert re.fullmatch(r"\d+%", text), text
+            assert abs(int(text[:-1]) - 100 * share) <= 1
+    # A region code (1 to 3) is no share: its cells stay numbers.
+    if "Region" in cells:
+        assert not any(t.endswith("%") for t in cells["Region"])
+
+
+def _with_exceptional(count: int, n: int = 400, seed: int = 2) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame(
+        {
+            "Customer": np.arange(n),
+            "Income": rng.normal(50_000, 8_000, n).round(),
+            "Spend": rng.normal(900, 150, n).round(),
+            "Visits": rng.normal(12, 3, n).round(1),
+        }
+    )
+    table.loc[: count - 1, "Income"] = 900_000 + 1_000 * np.arange(count)
+    return table
+
+
+def test_one_exceptional_customer_is_said_in_the_singular() -> None:
+    one = run(_with_exceptional(1), filename="one.csv")
+    assert (
+        "1 exceptional customer with very high income was set aside while the segments were "
+        "found, then put in the closest segment (the labelled file has it)."
+    ) in one.warnings
+    three = run(_with_exceptional(3), filename="three.csv")
+    assert any(
+        w.startswith("3 exceptional customers with very high income were set aside")
+        for w in three.warnings
+    ), three.warnings
+
+
+def test_a_wide_table_is_not_cut_in_two(campaign, cards) -> None:
+    # On both, two segments score the highest silhouette (0.28 and 0.36), and they used to be
+    # the answer: "Close to average" and one other, nothing to run campaigns on.
+    for result in (campaign, cards):
+        assert result.k_selection.scores[2] > result.k_selection.scores[result.k]
+        assert 3 <= result.k <= 10
+        assert "Two segments would score higher" in result.k_selection.note
+
+
+def test_two_groups_far_apart_stay_two() -> None:
+    rng = np.random.default_rng(4)
+    n = 300
+    big = rng.random(n) < 0.5
+    table = pd.DataFrame(
+        {
+            "Income": np.where(big, 90_000, 30_000) + rng.normal(0, 3_000, n),
+            "Spend": np.where(big, 2_000, 300) + rng.normal(0, 60, n),
+            "Visits": np.where(big, 20, 4) + rng.normal(0, 1, n),
+        }
+    )
+    result = run(table, filename="two_kinds.csv")
+    assert result.k == 2

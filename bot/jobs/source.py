@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from pathlib import PurePath
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -171,11 +173,18 @@ def run_source(client: WebClient, settings: Settings, job: Job, guard: AnswerGua
 
 
 def without_secrets(sentence: str, source: Source) -> str:
-    """``sentence`` with the source's URL (and any password in it) replaced by its name: the
-    reader's sentences should never carry them, and this makes sure."""
-    text = sentence.replace(source.url, f"“{source.name}”")
+    """``sentence`` with the source's URL, its file's path and any password in it replaced by
+    the source's name: the reader's sentences should never carry them, and this makes sure
+    (the folders of the bot's machine are nobody's business in a channel)."""
+    shown = f"“{source.name}”"
+    parsed = urlparse(source.url)
+    path = url2pathname(unquote(parsed.path)) if parsed.scheme in ("", "file") else ""
+    text = sentence.replace(source.url, shown)
+    for hidden in (path, PurePath(path).name if "." in PurePath(path).name else ""):
+        if hidden:
+            text = text.replace(hidden, shown)
     try:
-        password = urlparse(source.url).password
+        password = parsed.password
     except ValueError:
         password = None
     if password:

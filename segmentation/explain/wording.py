@@ -11,7 +11,16 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["header_words", "concept_of", "same_concept", "is_year_column", "is_share_column"]
+import numpy as np
+
+__all__ = [
+    "header_words",
+    "concept_of",
+    "same_concept",
+    "is_year_column",
+    "is_share_column",
+    "number_kind",
+]
 
 # Abbreviation -> the word a marketer says. "num"/"cnt"/"no" say "a count of", which the plural
 # noun after them already says ("web purchases").
@@ -116,8 +125,10 @@ def header_words(header: str) -> str:
         low = t.lower()
         if low in _ACRONYMS:
             words.append(t.upper())
-        elif t.isupper() and len(t) > 1 and not shouting and low not in _ABBREVIATIONS:
-            words.append(t)  # an acronym in a mixed-case header ("AOV")
+        elif t.isupper() and 1 < len(t) <= 4 and not shouting and low not in _ABBREVIATIONS:
+            # An acronym in a mixed-case header ("AOV"); a longer capitalised word is a
+            # SHOUTING_CASE header with a word of ours after it ("ONEOFF_PURCHASES share").
+            words.append(t)
         else:
             words.append(low)
     measure = _MEASURE_PREFIXES.get(words[0]) if len(words) > 1 else None
@@ -127,8 +138,13 @@ def header_words(header: str) -> str:
     if measure:
         # "MntMeatProducts" -> "meat spend": the product is what they spent on.
         kept = [w for w in words if w not in {"products", "product"}] or words
-        kept[-1] = _singular(kept[-1])
-        words = [*kept, measure]
+        if len(kept) > 1 and kept[-1] in _MEASURES:
+            # "MntWines share" is the share of spend on wine: its own measure stands.
+            kept[-2] = _singular(kept[-2])
+            words = kept
+        else:
+            kept[-1] = _singular(kept[-1])
+            words = [*kept, measure]
     if len(words) == 2 and words[0] in {"year", "date"}:
         words = [words[1], words[0]]  # "Year_Birth" -> "birth year"
     # A plural thing before its measure reads singular: "purchases frequency", and so does a
@@ -184,3 +200,25 @@ def is_share_column(header: str, low: float, high: float) -> bool:
     words = set(header_words(header).lower().split())
     shareish = words & {"frequency", "share", "rate", "ratio", "percent", "percentage"}
     return bool(shareish) and 0.0 <= low and high <= 1.0
+
+
+def number_kind(header: str, values: np.ndarray, currency: str | None = None) -> str:
+    """How a column's numbers read, for :func:`segmentation.explain.number_words.format_value`:
+    ``"money"`` (the column has a currency), ``"year"``, ``"share"`` (a share between 0 and 1,
+    or a 0/1 flag, whose average is the share of customers who have it) or ``"number"``.
+
+    >>> number_kind("AcceptedCmp1", np.array([0, 1, 1])), number_kind("Kidhome", np.array([0, 2]))
+    ('share', 'number')
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+    if currency:
+        return "money"
+    if is_year_column(header, low, high):
+        return "year"
+    if is_share_column(header, low, high):
+        return "share"
+    if len(finite) and low == 0.0 and high == 1.0 and np.isin(finite, (0.0, 1.0)).all():
+        return "share"
+    return "number"

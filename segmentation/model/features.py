@@ -88,6 +88,11 @@ _IDENTIFIER = {"id", "ids", "uuid", "guid", "key", "code", "number", "no", "nr",
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _PHONE = re.compile(r"^\+?[\d\s().\-]{7,}$")
+# A calendar date (2013-05-04, 04-09-2012, 4/9/2012, 2013.05.04), optionally with a time: it has
+# a phone number's digits and dashes but is a signup or order date, never a person's number.
+_DATE_VALUE = re.compile(
+    r"^(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](\d{4}|\d{2}))([ T][\d:.]+)?$"
+)
 # Accented Latin letters too: "María García", "Zoë Brontë", "Jürgen Weiß".
 _PERSON_NAME = re.compile(r"^[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+(?: [A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'\-]+)+$")
 
@@ -314,7 +319,9 @@ def _content_kind(series: pd.Series) -> PersonalKind | None:
         return None
     if sample.str.match(_EMAIL).mean() > 0.5:
         return "email"
-    phone_like = sample.str.match(_PHONE) & (sample.str.count(r"\d") >= 7)
+    phone_like = (
+        sample.str.match(_PHONE) & (sample.str.count(r"\d") >= 7) & ~sample.str.match(_DATE_VALUE)
+    )
     if phone_like.mean() > 0.8 and sample.str.contains(r"[\s()+\-.]").mean() > 0.5:
         return "phone"
     if sample.str.match(_PERSON_NAME).mean() > 0.8 and sample.nunique() > 0.8 * len(sample):

@@ -3,8 +3,10 @@
 When segbot chooses the number of segments itself, no segment holds under 2% of the customers:
 a handful of exceptional customers (far beyond everyone else on some measure) is set aside while
 the segments are found, said in one line, then put in the closest segment so the labelled file
-keeps them; a segment that still comes out too small joins its nearest neighbour. A k the user
-asked for is honoured as it is.
+keeps them; a segment that still comes out too small joins its nearest neighbour. On three
+columns or more and 200 customers or more, k is chosen among 3 to 10 unless two segments stand
+clearly apart: on a wide table two segments only split big customers from small ones, which
+says nothing a marketer can act on. A k the user asked for is honoured as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ MIN_SHARE = 0.02
 # customer is exceptional; a normal distribution of a million customers reaches about 5.
 _EXCEPTIONAL_Z = 6.0
 _SAMPLE = 100_000
+# Wide tables (this many clustered columns and customers) choose k among 3 to 10 ...
+_WIDE_COLUMNS = 3
+_WIDE_ROWS = 200
+_WIDE_CHOICE = range(3, 11)
+# ... unless two segments score at least this silhouette, this far ahead of every other k.
+_CLEAR_TWO = 0.5
+_CLEAR_TWO_LEAD = 0.05
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ def fit_sized(
         _exceptional_rows(X[:, watched]) if watched.any() else np.zeros(len(X), dtype=bool)
     )
     core = X[~exceptional] if exceptional.any() else X
-    fit = fit_segments(core, seed=seed, min_share=MIN_SHARE)
+    fit = _fit_choosing_k(core, X.shape, seed)
     small = np.bincount(fit.labels, minlength=fit.k) < MIN_SHARE * len(X)
     if not exceptional.any() and not small.any():
         return SizedFit(fit, exceptional, "")  # the common case: nothing to move
@@ -71,6 +80,29 @@ def fit_sized(
     watched_words = [w for w, keep in zip(words, watched, strict=True) if keep]
     line = _exceptional_line(X[:, watched], exceptional, watched_words) if exceptional.any() else ""
     return SizedFit(sized, exceptional, line)
+
+
+def _fit_choosing_k(core: np.ndarray, shape: tuple[int, int], seed: int) -> Fit:
+    """The fit with k chosen by silhouette; among 3 to 10 on a wide table (``shape``, rows by
+    clustered columns), unless two segments stand clearly apart."""
+    rows, columns = shape
+    if columns < _WIDE_COLUMNS or rows < _WIDE_ROWS:
+        return fit_segments(core, seed=seed, min_share=MIN_SHARE)
+    fit = fit_segments(core, seed=seed, min_share=MIN_SHARE, choose_from=_WIDE_CHOICE)
+    scores = fit.k_selection.scores
+    two, others = scores.get(2), [v for kk, v in scores.items() if kk in _WIDE_CHOICE]
+    if two is None or not others or fit.k == 2:
+        return fit
+    if two >= _CLEAR_TWO and two - max(others) >= _CLEAR_TWO_LEAD:
+        return fit_segments(core, seed=seed, min_share=MIN_SHARE)
+    if two <= scores[fit.k]:
+        return fit
+    note = (
+        f"{fit.k_selection.note} Two segments would score higher (silhouette {two:.2f}), but "
+        f"on {columns} columns two segments are too coarse to act on, so I chose among "
+        f"{_WIDE_CHOICE.start} to {_WIDE_CHOICE.stop - 1}."
+    )
+    return replace(fit, k_selection=replace(fit.k_selection, note=note))
 
 
 def _scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,8 +171,8 @@ def _exceptional_line(X: np.ndarray, mask: np.ndarray, words: list[str]) -> str:
     j = int(np.argmax(typical))
     how = "very high"
     n = int(mask.sum())
-    who = "customer" if n == 1 else "customers"
+    who, was, them = ("customer", "was", "it") if n == 1 else ("customers", "were", "them")
     return (
-        f"{n} exceptional {who} with {how} {words[j]} were set aside while the segments were "
-        "found, then put in the closest segment (the labelled file has them)."
+        f"{n:,} exceptional {who} with {how} {words[j]} {was} set aside while the segments were "
+        f"found, then put in the closest segment (the labelled file has {them})."
     )

@@ -17,10 +17,11 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from segmentation.explain.naming import MAX_PROFILE_COLUMNS, NAME_PARTS, distinctive_columns
-from segmentation.explain.number_words import format_number
+from segmentation.explain.number_words import format_number, format_value
+from segmentation.explain.wording import number_kind
 from segmentation.result import SegmentationResult
 
-__all__ = ["MAX_PROFILE_COLUMNS", "profile_columns", "build_profile_figure"]
+__all__ = ["MAX_PROFILE_COLUMNS", "profile_columns", "build_profile_figure", "cell_text"]
 
 # No real segment name comes near this; past it a name was built from an absurd header.
 _LONGEST_NAME = 160
@@ -30,11 +31,17 @@ _SATURATION = 2.0
 _CMAP = "PuOr_r"
 
 
-def _relative(result: SegmentationResult) -> pd.DataFrame:
+def _used(result: SegmentationResult) -> pd.DataFrame:
+    """The clustered columns of the customers who got a segment."""
+    features = list(result.features)
+    return _with_derived(result).loc[result.table["segment"].notna(), features].astype(float)
+
+
+def _relative(result: SegmentationResult, used: pd.DataFrame | None = None) -> pd.DataFrame:
     """Segments x clustered columns: each centre in standard deviations from the average of
     the customers who got a segment."""
     features = list(result.features)
-    used = _with_derived(result).loc[result.table["segment"].notna(), features].astype(float)
+    used = _used(result) if used is None else used
     mean, std = used.mean(), used.std(ddof=0).replace(0.0, 1.0)
     centres = pd.DataFrame(
         [[s.centroid[c] for c in features] for s in result.segments],
@@ -79,10 +86,13 @@ def profile_columns(result: SegmentationResult, relative: pd.DataFrame | None = 
 
 def build_profile_figure(result: SegmentationResult) -> Figure:
     """Segments (rows) against the columns that separate them (columns), relative to the
-    average customer; each cell says the segment's average in the column's units."""
-    rel = _relative(result)
+    average customer; each cell says the segment's average in the column's units (a share or
+    a 0/1 flag as the percentage of the segment: "53%")."""
+    used = _used(result)
+    rel = _relative(result, used)
     cols = profile_columns(result, rel)
     segs = list(result.segments)
+    kinds = {c: number_kind(c, used[c].to_numpy()) for c in cols}
     shade = rel[cols].to_numpy().clip(-_SATURATION, _SATURATION)
     labels = [_wrap(f"{_cut(s.name, _LONGEST_NAME)} ({s.size:,})", 34) for s in segs]
     lines = max(label.count("\n") + 1 for label in labels)
@@ -106,7 +116,7 @@ def build_profile_figure(result: SegmentationResult) -> Figure:
             ax.text(
                 j,
                 i,
-                _short_number(seg.centroid[col]),
+                cell_text(seg.centroid[col], kinds[col]),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -139,8 +149,16 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _short_number(value: float) -> str:
-    """A cell's number in at most five characters or so: 28,394 -> 28.4k."""
+def cell_text(value: float, kind: str) -> str:
+    """A cell's number in at most five characters or so, by the column's kind
+    (:func:`segmentation.explain.wording.number_kind`): 28,394 -> 28.4k, a share 0.53 -> 53%,
+    a year 1973.4 -> 1973.
+
+    >>> cell_text(28394.0, "number"), cell_text(0.5312, "share"), cell_text(1973.4, "year")
+    ('28.4k', '53%', '1973')
+    """
+    if kind in ("share", "year"):
+        return format_value(value, kind)
     size = abs(value)
     if size >= 1_000_000:
         return f"{format_number(value / 1_000_000)}M"

@@ -165,3 +165,16 @@ def test_passwords_are_redacted_from_any_log_line(line: str, hidden: str) -> Non
 def test_redaction_keeps_ordinary_addresses() -> None:
     line = "GET https://slack.com/api/chat.postMessage for user@example.com at 10:30"
     assert redact(line) == line
+
+
+def test_a_readers_sentence_never_carries_the_address_path_or_password() -> None:
+    from bot.jobs.source import without_secrets
+    from bot.sources import Source
+
+    database = Source("vip", DB, query="SELECT 1")
+    said = without_secrets(f"I couldn't connect to {DB} (password {PASSWORD} refused).", database)
+    assert said == "I couldn't connect to “vip” (password [hidden] refused)."
+    file = Source("shop", "file:///srv/exports/orders%202024.parquet")
+    said = without_secrets("/srv/exports/orders 2024.parquet is not a Parquet file.", file)
+    assert said == "“shop” is not a Parquet file."
+    assert without_secrets("orders 2024.parquet is empty.", file) == "“shop” is empty."

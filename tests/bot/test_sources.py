@@ -21,7 +21,7 @@ from bot.logs import configure_logging
 from bot.queue import SqliteLedger
 from bot.slack.blocks.buttons import ACTION_MORE
 from segmentation import demo_csv, run
-from tests.bot.harness import BotProcess, HttpBot
+from tests.bot.harness import BotProcess, HttpBot, SocketBot
 from tests.bot.slack_server import FakeSlack, message_text, wait_until
 from tests.bot.test_orders import shop_export
 
@@ -386,3 +386,18 @@ def test_words_under_a_source_answer_point_to_the_name_and_segment_name_answers_
     assert len(four) == 1
     names = [s.name for s in run(demo_csv(), source_bot.runtime.options(k=4)).segments]
     assert all(f"*{n}*" in _text(four[0]) for n in names)
+
+
+def test_socket_mode_lists_and_answers_sources_the_same_way(slack: FakeSlack, data: Path) -> None:
+    bot = SocketBot(slack, **sources_env(data))
+    try:
+        listed = slack.wait_ack(slack.deliver("slash_commands", slack.command_body("sources")))
+        assert "`customers`" in listed["payload"]["text"]
+        body = slack.command_body("source customers k=3")
+        ack = slack.wait_ack(slack.deliver("slash_commands", body))
+        assert "Working on the source “customers”" in ack["payload"]["text"]
+        message = _wait_answer(slack)
+        names = [s.name for s in run(demo_csv(), bot.runtime.options(k=3)).segments]
+        assert all(f"*{n}*" in _text(message) for n in names)
+    finally:
+        bot.close()

@@ -155,7 +155,7 @@ def _group(
         grouping = group_customers(space, one_time, habits, options)
     before_split = int(grouping.labels.max()) + 1
     if options.k is None:
-        grouping = split_hidden_groups(customers, features, grouping, habits)
+        grouping = split_hidden_groups(customers, features, grouping, habits, space)
     else:
         grouping = rename_within_k(customers, features, grouping, habits, space)
     return space, grouping, before_split, scaled
