@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import HISTORY_FILE, History, normalise_url
-from bot.store.schedules import MAX_PER_CHANNEL, ScheduleLimit, Schedules
+from bot.store.schedules import MAX_PER_CHANNEL, ScheduleLimit, Schedules, StoredSchedule
 from tests.bot.postgres_server import PostgresServer
 
 SECRET = b"s" * 32
@@ -34,7 +34,9 @@ def _channel() -> str:
     return "C" + uuid.uuid4().hex[:10].upper()
 
 
-def _add(schedules: Schedules, channel: str, due: datetime = NINE, source: str = "orders"):  # type: ignore[no-untyped-def]
+def _add(
+    schedules: Schedules, channel: str, due: datetime = NINE, source: str = "orders"
+) -> StoredSchedule:
     return schedules.add(
         channel,
         source,

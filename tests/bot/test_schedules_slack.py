@@ -3,6 +3,8 @@ with its buttons, and users.info's refusals."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -59,10 +61,8 @@ def test_a_bad_schedule_is_answered_in_the_ack(slack: FakeSlack, http_bot: HttpB
 
 
 def test_the_list_shows_next_runs_and_its_buttons_work(
-    slack: FakeSlack, make_http_bot, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    import json
-
+    slack: FakeSlack, make_http_bot: Callable[..., HttpBot], tmp_path: Path
+) -> None:
     from segmentation import demo_csv
 
     export = tmp_path / "customers.csv"
@@ -145,10 +145,8 @@ def _schedule_keys(bot: HttpBot) -> list[str]:
 
 
 def test_a_full_channel_says_so_in_one_sentence(
-    slack: FakeSlack, make_http_bot, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    import json
-
+    slack: FakeSlack, make_http_bot: Callable[..., HttpBot], tmp_path: Path
+) -> None:
     bot = make_http_bot(SEGBOT_SOURCES=json.dumps({"orders": {"url": tmp_path.as_uri()}}))
     history, schedules = _store(bot)
     try:
@@ -207,12 +205,10 @@ def _cut(orders: bytes, last_day: str) -> bytes:
 
 
 def test_a_monthly_schedule_answers_in_the_channel_and_alerts_the_next_month(
-    slack: FakeSlack, make_http_bot, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    slack: FakeSlack, make_http_bot: Callable[..., HttpBot], tmp_path: Path
+) -> None:
     """Made in words of Slack, run by the ticker with a moved clock: the first run is the
     usual answer, headed by its schedule; a month later the answer leads with the alert."""
-    import json
-
     from bot.ticker import Ticker
     from tests.support import shared_file
 
@@ -271,10 +267,8 @@ def _channel_answers(slack: FakeSlack) -> list[dict]:
 
 
 def test_a_failing_source_says_one_sentence_a_run_and_the_third_pauses(
-    slack: FakeSlack, make_http_bot, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    import json
-
+    slack: FakeSlack, make_http_bot: Callable[..., HttpBot], tmp_path: Path
+) -> None:
     from bot.ticker import Ticker
 
     gone = tmp_path / "secret-folder" / "gone.csv"
@@ -315,10 +309,8 @@ def test_a_failing_source_says_one_sentence_a_run_and_the_third_pauses(
 
 
 def test_a_quiet_schedule_without_an_alert_posts_nothing_but_remembers(
-    slack: FakeSlack, make_http_bot, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    import json
-
+    slack: FakeSlack, make_http_bot: Callable[..., HttpBot], tmp_path: Path
+) -> None:
     from bot.ticker import Ticker
     from segmentation import demo_csv
 
