@@ -299,7 +299,7 @@ class History:
         return _Transaction(self)
 
     def _session(self) -> _Transaction:
-        return _Transaction(self)
+        return self.transaction()
 
 
 class _Transaction:
