@@ -4,10 +4,9 @@ A supervisor process runs Huey's consumer with ``SEGBOT_WORKERS`` worker process
 segmentation is CPU-bound, so processes, not threads) and the :class:`~bot.queue.Sweeper`
 thread; its scheduler queues the schedule tick (:mod:`bot.ticker`) every
 ``SEGBOT_SCHEDULE_TICK_S`` seconds. Here the job code meets the queue: each worker runs jobs
-with the handlers of
-:func:`bot.jobs.start_worker`, registered by kind. SIGTERM lets the running jobs finish for up
-to :data:`SHUTDOWN_S` seconds and hands the rest back to the queue; jobs still waiting stay in
-the store for the next start.
+with the handlers of :func:`bot.jobs.start_worker`, registered by kind. SIGTERM lets the
+running jobs finish for up to :data:`SHUTDOWN_S` seconds and hands the rest back to the queue;
+jobs still waiting stay in the store for the next start.
 """
 
 from __future__ import annotations
