@@ -333,3 +333,20 @@ def test_a_quiet_schedule_without_an_alert_posts_nothing_but_remembers(
         assert schedules.get(made.id).failures == 0  # type: ignore[union-attr]
     finally:
         history.close()
+
+
+def test_schedules_in_words_are_listed_in_the_thread_with_their_buttons(
+    slack: FakeSlack, http_bot: HttpBot
+) -> None:
+    history, schedules = _store(http_bot)
+    try:
+        _add(schedules)
+        event = slack.mention_event("my schedules", channel="C0DATA")
+        assert http_bot.event(event).status == 200
+        (call,) = slack.wait_calls("chat.postMessage", timeout=30)
+        http_bot.wait_idle()
+        assert call.params.get("thread_ts") == event["ts"]
+        assert "*orders*, every Monday at 09:00" in message_text(call.params)
+        assert "segbot_schedule_run_1" in json.dumps(call.params.get("blocks"))
+    finally:
+        history.close()
