@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from segmentation.explain.report import format_report
     from segmentation.output.export import export_csv
     from segmentation.output.render import render_scatter
-    from segmentation.pipeline import run
+    from segmentation.pipeline import run, segment_location
     from segmentation.read.table import load_table
     from segmentation.result import KSelection, Limits, Options, Segment, SegmentationResult
 
@@ -40,6 +40,7 @@ __all__ = [
     "load_table",
     "render_scatter",
     "run",
+    "segment_location",
     "FileTooLarge",
     "InvalidOption",
     "KSelection",
@@ -65,6 +66,7 @@ _LAZY = {
     "export_csv": "segmentation.output.export",
     "load_table": "segmentation.read.table",
     "run": "segmentation.pipeline",
+    "segment_location": "segmentation.pipeline",
     "render_scatter": "segmentation.output.render",
     "format_report": "segmentation.explain.report",
     "KSelection": "segmentation.result",

@@ -19,8 +19,8 @@ import pandas as pd
 from pandas.api.types import is_float_dtype, is_object_dtype, is_string_dtype
 
 from segmentation.errors import TooManyRows, UnreadableFile
-from segmentation.read.limits import too_many_columns
 from segmentation.read.excel import read_xlsx
+from segmentation.read.limits import too_many_columns
 from segmentation.read.numbers import currency_symbol, finite, parse_number_column
 from segmentation.read.sniff import decode, is_xlsx, read_source, reject_non_tables
 from segmentation.read.text import EXTRA, read_delimited

@@ -1,0 +1,209 @@
+"""The one per-customer aggregation of an order log, as SQL for DuckDB and PostgreSQL.
+
+Written once in DuckDB's SQL and translated by sqlglot, so files (DuckDB) and database tables
+(the database itself) are summarised by the same statement. The rules are those of
+:mod:`segmentation.read.orders` and use its constants: line items without an amount belong to
+their order, lines sharing an order id are one order (their amounts added, or counted once
+when every line repeats the order's total), cancelled orders and orders refunded in full are
+left out, partial refunds are deducted, negative orders are refunds netted against spend.
+
+The statement returns one row per customer who bought (``part`` 0) and one row of totals
+(``part`` 1) in the same columns, so the data is read once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+
+from segmentation.read.orders.money import MAX_AMOUNT
+from segmentation.read.orders.purchases import CENT, MIN_REPEATED_ORDERS, REPEATED_SHARE
+
+__all__ = ["RowSql", "customer_plan", "CUSTOMER_FIELDS", "TOTAL_FIELDS", "to_dialect"]
+
+# The numbers of a customer row (n0...), then of the totals row, in the same columns.
+CUSTOMER_FIELDS = ("frequency", "net", "items", "days", "day_spend", "first_day_spend")
+TOTAL_FIELDS = (
+    "rows", "no_customer", "bad_date", "bad_amount", "line_items", "after", "usable",
+    "usable_rows", "orders", "purchases", "refunds", "refunds_total", "cancelled", "partly",
+    "partly_total", "sold", "seen", "buyers", "repeated",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RowSql:
+    """Each role of a row as an SQL expression over ``src`` (None: the log has no such column).
+
+    ``key`` groups customers (text, or a number in ``key_number``), ``shown`` is the key as
+    written; ``date`` a timestamp (NULL when unreadable), ``amount`` a double (NULL when blank
+    or unreadable), ``cancelled`` a boolean, ``refunded`` money refunded (>= 0).
+    """
+
+    key: str
+    shown: str
+    key_number: str | None
+    date: str
+    amount: str | None
+    quantity: str | None
+    order: str | None
+    cancelled: str
+    refunded: str | None
+    joins: tuple[str, ...] = ()
+
+
+def customer_plan(
+    relation: str,
+    row: RowSql,
+    *,
+    line_items: bool,
+    totals_may_repeat: bool,
+    order_named: bool,
+    end: str | None,
+) -> str:
+    """The statement (DuckDB's SQL) summarising ``relation`` per customer.
+
+    ``line_items``: some amounts are blank, so lines of an order may carry none;
+    ``totals_may_repeat`` and ``order_named`` are what the amount's header says (see
+    :func:`segmentation.read.orders.purchases.totals_repeated`); ``end`` is the SQL timestamp
+    before which orders count (the day after the as-of day), or None.
+    """
+    amount = row.amount or "CAST(NULL AS DOUBLE)"
+    first = f"""r AS (
+  SELECT {row.key} AS k, {row.key_number or "CAST(NULL AS DOUBLE)"} AS kn, {row.shown} AS shown,
+    {row.date} AS d, {amount} AS a, coalesce({row.quantity or "0"}, 0) AS q,
+    {row.order or "CAST(NULL AS VARCHAR)"} AS o, coalesce({row.cancelled}, false) AS c,
+    coalesce({row.refunded or "0"}, 0) AS rf
+  FROM {relation} AS src {" ".join(row.joins)}
+)"""
+    carries = f"a IS NOT NULL AND abs(a) <= {MAX_AMOUNT:.0f} AND d IS NOT NULL"
+    if line_items and row.order is not None and row.amount is not None:
+        lines = f"""g AS (
+  SELECT k, o, min(d) AS od FROM r
+  WHERE k IS NOT NULL AND o IS NOT NULL AND {carries} GROUP BY k, o
+),
+r2 AS (
+  SELECT r.k, r.kn, r.shown, r.q, r.o, r.c, r.rf,
+    (r.a IS NULL AND g.k IS NOT NULL) AS line,
+    CASE WHEN r.a IS NULL AND g.k IS NOT NULL THEN coalesce(r.d, g.od) ELSE r.d END AS d,
+    CASE WHEN r.a IS NULL AND g.k IS NOT NULL THEN 0 ELSE r.a END AS a
+  FROM r LEFT JOIN g ON r.k = g.k AND r.o = g.o
+)"""
+    else:
+        lines = "r2 AS (SELECT k, kn, shown, q, o, c, rf, false AS line, d, a FROM r)"
+    good_amount = f"abs(a) <= {MAX_AMOUNT:.0f}" if row.amount is not None else "true"
+    usable = f"k IS NOT NULL AND d IS NOT NULL AND coalesce({good_amount}, false)"
+    before = f"d < {end}" if end else "true"
+    if row.order is not None:
+        orders = """ord AS (
+  SELECT k, min(kn) AS kn, min(shown) AS shown, min(d) AS d, bool_or(c) AS c, sum(a) AS a_sum,
+    min(a) FILTER (WHERE NOT line) AS lo, max(a) FILTER (WHERE NOT line) AS hi,
+    count(*) FILTER (WHERE NOT line) AS n_carry, sum(q) AS q, max(rf) AS rf, count(*) AS n_rows
+  FROM u WHERE o IS NOT NULL GROUP BY k, o
+  UNION ALL
+  SELECT k, kn, shown, d, c, a, a, a, 1, q, rf, 1 FROM u WHERE o IS NULL
+)"""
+    else:
+        orders = (
+            "ord AS (SELECT k, kn, shown, d, c, a AS a_sum, a AS lo, a AS hi, 1 AS n_carry, q, "
+            "rf, 1 AS n_rows FROM u)"
+        )
+    if row.amount is not None and totals_may_repeat:
+        few = "s.same = s.several" + ("" if order_named else " AND false")
+        decision = (
+            f"s.several > 0 AND CASE WHEN s.several >= {MIN_REPEATED_ORDERS} "
+            f"THEN s.same >= {REPEATED_SHARE} * s.several ELSE {few} END"
+        )
+    else:
+        decision = "false"
+    rest = f"""u AS (SELECT * FROM r2 WHERE {usable} AND {before}),
+{orders},
+s AS (
+  SELECT count(*) FILTER (WHERE n_carry >= 2) AS several,
+    count(*) FILTER (WHERE n_carry >= 2 AND lo = hi) AS same FROM ord
+),
+rep AS (SELECT {decision} AS repeated FROM s),
+o1 AS (
+  SELECT ord.*, CASE WHEN rep.repeated THEN coalesce(lo, 0) ELSE a_sum END AS sp
+  FROM ord CROSS JOIN rep
+),
+o2 AS (
+  SELECT o1.*, (NOT c AND rf > 0 AND coalesce(sp > 0, false)) AS touched FROM o1
+),
+o3 AS (
+  SELECT k, kn, shown, d, q, rf, n_rows,
+    touched AND rf < sp - {CENT} AS partly,
+    c OR (touched AND rf >= sp - {CENT}) AS c,
+    CASE WHEN touched AND rf < sp - {CENT} THEN sp - rf ELSE sp END AS sp
+  FROM o2
+),
+o AS (
+  SELECT o3.*, (NOT c AND coalesce(sp < 0, false)) AS refund,
+    (NOT c AND NOT coalesce(sp < 0, false)) AS purchase
+  FROM o3
+),
+dy AS (
+  SELECT k, CAST(d AS DATE) AS day, sum(coalesce(sp, 0)) AS v FROM o WHERE purchase
+  GROUP BY k, CAST(d AS DATE)
+),
+dk AS (SELECT k, count(*) AS days, min(day) AS f_day, sum(v) AS v_total FROM dy GROUP BY k),
+df AS (SELECT dy.k, sum(dy.v) AS v_first FROM dy JOIN dk ON dy.k = dk.k AND dy.day = dk.f_day
+  GROUP BY dy.k),
+cu AS (
+  SELECT k, min(kn) AS kn, min(shown) AS shown, count(*) FILTER (WHERE purchase) AS frequency,
+    min(d) FILTER (WHERE purchase) AS first_d, max(d) FILTER (WHERE purchase) AS last_d,
+    sum(sp) FILTER (WHERE purchase OR refund) AS net, sum(q) FILTER (WHERE purchase) AS items
+  FROM o GROUP BY k
+),
+rt AS (
+  SELECT count(*) AS rows, count(*) FILTER (WHERE k IS NULL) AS no_customer,
+    count(*) FILTER (WHERE k IS NOT NULL AND d IS NULL) AS bad_date,
+    count(*) FILTER (WHERE k IS NOT NULL AND d IS NOT NULL AND NOT coalesce({good_amount}, false))
+      AS bad_amount,
+    count(*) FILTER (WHERE line) AS line_items,
+    count(*) FILTER (WHERE {usable} AND NOT ({before})) AS after,
+    count(*) FILTER (WHERE {usable}) AS usable, min(d) FILTER (WHERE {usable}) AS first_usable
+  FROM r2
+),
+ot AS (
+  SELECT sum(n_rows) AS usable_rows, count(*) AS orders,
+    count(*) FILTER (WHERE purchase) AS purchases, count(*) FILTER (WHERE refund) AS refunds,
+    sum(sp) FILTER (WHERE refund) AS refunds_total, count(*) FILTER (WHERE c) AS cancelled,
+    count(*) FILTER (WHERE partly) AS partly, sum(rf) FILTER (WHERE partly) AS partly_total,
+    sum(sp) FILTER (WHERE purchase) AS sold, count(DISTINCT k) AS seen,
+    count(DISTINCT k) FILTER (WHERE purchase) AS buyers, min(d) AS first_d, max(d) AS last_d
+  FROM o
+)"""
+    n = max(len(CUSTOMER_FIELDS), len(TOTAL_FIELDS))
+    null = "CAST(NULL AS DOUBLE)"
+    customer_values = [
+        "cu.frequency", "cu.net", "cu.items", "dk.days", "dk.v_total", "df.v_first",
+    ]  # fmt: skip
+    total_values = [
+        "rt.rows", "rt.no_customer", "rt.bad_date", "rt.bad_amount", "rt.line_items", "rt.after",
+        "rt.usable", "ot.usable_rows", "ot.orders", "ot.purchases", "ot.refunds",
+        "ot.refunds_total", "ot.cancelled", "ot.partly", "ot.partly_total", "ot.sold", "ot.seen",
+        "ot.buyers", "CASE WHEN rep.repeated THEN 1 ELSE 0 END",
+    ]  # fmt: skip
+    c_cols = ", ".join(
+        f"CAST({v} AS DOUBLE) AS n{i}" for i, v in enumerate(customer_values)
+    ) + "".join(f", {null} AS n{i}" for i in range(len(customer_values), n))
+    t_cols = ", ".join(f"CAST({v} AS DOUBLE) AS n{i}" for i, v in enumerate(total_values)) + (
+        "".join(f", {null} AS n{i}" for i in range(len(total_values), n))
+    )
+    select = f"""
+SELECT 0 AS part, cu.shown AS shown, cu.kn AS kn, cu.first_d AS t0, cu.last_d AS t1,
+  CAST(NULL AS TIMESTAMP) AS t2, {c_cols}
+FROM cu JOIN dk ON cu.k = dk.k JOIN df ON cu.k = df.k WHERE cu.frequency > 0
+UNION ALL
+SELECT 1, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), ot.first_d, ot.last_d, rt.first_usable,
+  {t_cols}
+FROM rt CROSS JOIN ot CROSS JOIN rep"""
+    return f"WITH {first},\n{lines},\n{rest}{select}"
+
+
+def to_dialect(sql: str, dialect: str) -> str:
+    """The statement in ``dialect`` ("duckdb" as written, or "postgres", ...)."""
+    if dialect == "duckdb":
+        return sql
+    return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
