@@ -122,7 +122,23 @@ def open_file(con: duckdb.DuckDBPyConnection, path: str, name: str) -> FileSourc
         ) from exc
     kinds = {str(c[0]): duckdb_kind(str(c[1])) for c in described}
     sample = tidy_table(raw.copy(), decimal_comma=decimal_comma) if len(raw) else raw
+    if csv is None:
+        sample.attrs.update(_pandas_attrs(path))
     return FileSource(con, relation, kinds, raw, sample, decimal_comma, rows, csv=csv)
+
+
+def _pandas_attrs(path: str) -> dict[str, object]:
+    """What pandas saved beside a table it wrote (the currency of its money columns)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        saved = (pq.read_schema(path).metadata or {}).get(b"PANDAS_ATTRS")
+        attrs = json.loads(saved) if saved else {}
+    except (OSError, ValueError):
+        return {}
+    return attrs if isinstance(attrs, dict) else {}
 
 
 def _first_line(exc: Exception) -> str:
