@@ -148,7 +148,8 @@ def segment_location(
 
         with open_database(location, table=table, query=query, timeout_s=timeout_s) as source:
             rows = source.count()
-            return _segment_source(source, options, name or source.shown_url, rows, about=False)
+            shown = name or source.shown_url
+            return _segment_source(source, options, shown, rows, about=False, size=None)
     if table is not None or query is not None:
         raise InvalidOption("--table and --query are for database URLs, not for files.")
     path = file_path(location)
@@ -164,15 +165,16 @@ def segment_location(
         rows = source.rows
         if rows is None:
             rows = estimate_rows(path, os.stat(path).st_size)
-        return _segment_source(source, options, shown, rows, about=source.rows is None)
+        size = os.stat(path).st_size
+        return _segment_source(source, options, shown, rows, about=source.rows is None, size=size)
 
 
 def _segment_source(
-    source: Any, options: Options, name: str, rows: int, *, about: bool
+    source: Any, options: Options, name: str, rows: int, *, about: bool, size: int | None
 ) -> SegmentationResult:
     """Segment a large file or a table: its customers summarised where it lies."""
     from segmentation.model.rfm.segments import segment_customer_table
-    from segmentation.read.limits import too_many_columns
+    from segmentation.read.limits import too_large, too_many_columns
     from segmentation.read.route import check_order_rows
     from segmentation.read.summary import source_order_columns, summarise_orders
     from segmentation.read.table import tidy_table
@@ -181,6 +183,9 @@ def _segment_source(
         raise too_many_columns(len(source.kinds), options.limits, about=False)
     found = None if options.mode == "customers" else source_order_columns(source, options.mode)
     if found is None:
+        # One row per customer is read whole: today's limits hold.
+        if size is not None and size > options.limits.max_bytes:
+            raise too_large(size, options.limits)
         if rows > options.limits.max_rows:
             raise TooManyRows(
                 f"The table has {'about ' if about else ''}{rows:,} rows and is not an order log "
