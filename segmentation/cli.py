@@ -58,8 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         help="customer file or order log (.csv, .tsv, .txt, .xlsx, .parquet), 'demo', or a "
         "database URL such as postgresql://user@host/db with --table or --query",
     )
-    p.add_argument("--table", help="with a database URL: the table to segment")
-    p.add_argument("--query", help='with a database URL: one SELECT, e.g. "SELECT * FROM orders"')
+    _add_source_arguments(p)
     p.add_argument("--k", type=int, help="number of segments (2-10); chosen by itself if left out")
     p.add_argument("--columns", help='columns to segment on, e.g. "Annual Income (k$),Age"')
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
@@ -107,13 +106,6 @@ def _parser() -> argparse.ArgumentParser:
         "--max-rows", type=int, default=Limits().max_rows, help="most rows read whole accepted"
     )
     p.add_argument(
-        "--max-order-rows",
-        type=int,
-        default=Limits().max_order_rows,
-        help="most order rows summarised where they lie (large files, tables; default "
-        f"{Limits().max_order_rows:,})",
-    )
-    p.add_argument(
         "--max-columns",
         type=int,
         default=Limits().max_columns,
@@ -127,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"stop the work after this many seconds (default {DEFAULT_TIMEOUT_S:g})",
     )
     return p
+
+
+def _add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """Database tables, and the limit of what is summarised where it lies."""
+    p.add_argument("--table", help="with a database URL: the table to segment")
+    p.add_argument("--query", help='with a database URL: one SELECT, e.g. "SELECT * FROM orders"')
+    p.add_argument(
+        "--max-order-rows",
+        type=int,
+        default=Limits().max_order_rows,
+        help="most order rows summarised where they lie (large files, tables; default "
+        f"{Limits().max_order_rows:,})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

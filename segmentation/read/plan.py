@@ -68,17 +68,38 @@ def customer_plan(
     :func:`segmentation.read.orders.purchases.totals_repeated`); ``end`` is the SQL timestamp
     before which orders count (the day after the as-of day), or None.
     """
+    good_amount = f"abs(a) <= {MAX_AMOUNT:.0f}" if row.amount is not None else "true"
+    usable = f"k IS NOT NULL AND d IS NOT NULL AND coalesce({good_amount}, false)"
+    before = f"d < {end}" if end else "true"
+    ctes = [
+        _rows(relation, row),
+        _lines(row, line_items),
+        f"u AS (SELECT * FROM r2 WHERE {usable} AND {before})",
+        _orders(row),
+        _decision(row, totals_may_repeat, order_named),
+        _outcomes(),
+        _totals(good_amount, usable, before),
+    ]
+    return "WITH " + ",\n".join(ctes) + _select()
+
+
+def _rows(relation: str, row: RowSql) -> str:
+    """Each row's roles (``r``)."""
     amount = row.amount or "CAST(NULL AS DOUBLE)"
-    first = f"""r AS (
+    return f"""r AS (
   SELECT {row.key} AS k, {row.key_number or "CAST(NULL AS DOUBLE)"} AS kn, {row.shown} AS shown,
     {row.date} AS d, {amount} AS a, coalesce({row.quantity or "0"}, 0) AS q,
     {row.order or "CAST(NULL AS VARCHAR)"} AS o, coalesce({row.cancelled}, false) AS c,
     coalesce({row.refunded or "0"}, 0) AS rf
   FROM {relation} AS src {" ".join(row.joins)}
 )"""
+
+
+def _lines(row: RowSql, line_items: bool) -> str:
+    """Line items without an amount take their order's date and count 0 (``r2``)."""
     carries = f"a IS NOT NULL AND abs(a) <= {MAX_AMOUNT:.0f} AND d IS NOT NULL"
     if line_items and row.order is not None and row.amount is not None:
-        lines = f"""g AS (
+        return f"""g AS (
   SELECT k, o, min(d) AS od FROM r
   WHERE k IS NOT NULL AND o IS NOT NULL AND {carries} GROUP BY k, o
 ),
@@ -89,13 +110,13 @@ r2 AS (
     CASE WHEN r.a IS NULL AND g.k IS NOT NULL THEN 0 ELSE r.a END AS a
   FROM r LEFT JOIN g ON r.k = g.k AND r.o = g.o
 )"""
-    else:
-        lines = "r2 AS (SELECT k, kn, shown, q, o, c, rf, false AS line, d, a FROM r)"
-    good_amount = f"abs(a) <= {MAX_AMOUNT:.0f}" if row.amount is not None else "true"
-    usable = f"k IS NOT NULL AND d IS NOT NULL AND coalesce({good_amount}, false)"
-    before = f"d < {end}" if end else "true"
+    return "r2 AS (SELECT k, kn, shown, q, o, c, rf, false AS line, d, a FROM r)"
+
+
+def _orders(row: RowSql) -> str:
+    """Usable rows sharing an order id (for one customer) as one order (``ord``)."""
     if row.order is not None:
-        orders = """ord AS (
+        return """ord AS (
   SELECT k, min(kn) AS kn, min(shown) AS shown, min(d) AS d, bool_or(c) AS c, sum(a) AS a_sum,
     min(a) FILTER (WHERE NOT line) AS lo, max(a) FILTER (WHERE NOT line) AS hi,
     count(*) FILTER (WHERE NOT line) AS n_carry, sum(q) AS q, max(rf) AS rf, count(*) AS n_rows
@@ -103,11 +124,14 @@ r2 AS (
   UNION ALL
   SELECT k, kn, shown, d, c, a, a, a, 1, q, rf, 1 FROM u WHERE o IS NULL
 )"""
-    else:
-        orders = (
-            "ord AS (SELECT k, kn, shown, d, c, a AS a_sum, a AS lo, a AS hi, 1 AS n_carry, q, "
-            "rf, 1 AS n_rows FROM u)"
-        )
+    return (
+        "ord AS (SELECT k, kn, shown, d, c, a AS a_sum, a AS lo, a AS hi, 1 AS n_carry, q, "
+        "rf, 1 AS n_rows FROM u)"
+    )
+
+
+def _decision(row: RowSql, totals_may_repeat: bool, order_named: bool) -> str:
+    """Whether the amounts repeat each order's total on its lines (``s``, ``rep``)."""
     if row.amount is not None and totals_may_repeat:
         few = "s.same = s.several" + ("" if order_named else " AND false")
         decision = (
@@ -116,14 +140,17 @@ r2 AS (
         )
     else:
         decision = "false"
-    rest = f"""u AS (SELECT * FROM r2 WHERE {usable} AND {before}),
-{orders},
-s AS (
+    return f"""s AS (
   SELECT count(*) FILTER (WHERE n_carry >= 2) AS several,
     count(*) FILTER (WHERE n_carry >= 2 AND lo = hi) AS same FROM ord
 ),
-rep AS (SELECT {decision} AS repeated FROM s),
-o1 AS (
+rep AS (SELECT {decision} AS repeated FROM s)"""
+
+
+def _outcomes() -> str:
+    """Orders sorted out into purchases, refunds and cancellations; per customer (``cu``) and
+    per customer and day (``dy``, ``dk``, ``df``: what the purchase predictions need)."""
+    return f"""o1 AS (
   SELECT ord.*, CASE WHEN rep.repeated THEN coalesce(lo, 0) ELSE a_sum END AS sp
   FROM ord CROSS JOIN rep
 ),
@@ -154,8 +181,12 @@ cu AS (
     min(d) FILTER (WHERE purchase) AS first_d, max(d) FILTER (WHERE purchase) AS last_d,
     sum(sp) FILTER (WHERE purchase OR refund) AS net, sum(q) FILTER (WHERE purchase) AS items
   FROM o GROUP BY k
-),
-rt AS (
+)"""
+
+
+def _totals(good_amount: str, usable: str, before: str) -> str:
+    """The counts of rows (``rt``) and orders (``ot``) the warnings report."""
+    return f"""rt AS (
   SELECT count(*) AS rows, count(*) FILTER (WHERE k IS NULL) AS no_customer,
     count(*) FILTER (WHERE k IS NOT NULL AND d IS NULL) AS bad_date,
     count(*) FILTER (WHERE k IS NOT NULL AND d IS NOT NULL AND NOT coalesce({good_amount}, false))
@@ -174,6 +205,10 @@ ot AS (
     count(DISTINCT k) FILTER (WHERE purchase) AS buyers, min(d) AS first_d, max(d) AS last_d
   FROM o
 )"""
+
+
+def _select() -> str:
+    """One row per buyer and one row of totals, in the same columns."""
     n = max(len(CUSTOMER_FIELDS), len(TOTAL_FIELDS))
     null = "CAST(NULL AS DOUBLE)"
     customer_values = [
@@ -199,7 +234,7 @@ UNION ALL
 SELECT 1, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), ot.first_d, ot.last_d, rt.first_usable,
   {t_cols}
 FROM rt CROSS JOIN ot CROSS JOIN rep"""
-    return f"WITH {first},\n{lines},\n{rest}{select}"
+    return select
 
 
 def to_dialect(sql: str, dialect: str) -> str:
