@@ -224,6 +224,15 @@ class _Reading:
         return " OR ".join(parts) if parts else "false"
 
 
+def _order_id(reading: _Reading, column: str | None) -> str | None:
+    """The order id: numbers as they are (cheaper to group), text trimmed, blanks missing."""
+    if column is None:
+        return None
+    if reading.source.kinds.get(column) == "number":
+        return reading.col(column)
+    return f"NULLIF(trim({reading.text(column)}), '')"
+
+
 def summarise_orders(
     source: TableSource, cols: OrderColumns, as_of: pd.Timestamp | None = None
 ) -> CustomerTable:
@@ -252,7 +261,7 @@ def summarise_orders(
         date=date,
         amount=amount,
         quantity=quantity,
-        order=(f"NULLIF(trim({reading.text(cols.order_id)}), '')" if cols.order_id else None),
+        order=_order_id(reading, cols.order_id),
         cancelled=reading.cancelled(cols),
         refunded=refunded,
         joins=tuple(reading.joins),
