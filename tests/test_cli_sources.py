@@ -151,6 +151,13 @@ def test_a_parquet_that_is_not_parquet_is_refused(tmp_path: Path) -> None:
         segment_location(str(fake), Options(limits=Limits(max_bytes=10, max_rows=1)))
 
 
+def test_a_parquet_cut_short_is_refused(shop_parquet: Path, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.parquet"
+    cut.write_bytes(shop_parquet.read_bytes()[:5000])
+    line = one_sentence(segment(str(cut)))
+    assert "looks like Parquet but I couldn't read it" in line
+
+
 def test_every_limit_refuses_before_the_work(shop_parquet: Path, postgres: PostgresServer) -> None:
     line = one_sentence(segment(str(shop_parquet), "--max-rows", "100", "--max-order-rows", "10"))
     assert "more than the limit of 10" in line and "order log" in line

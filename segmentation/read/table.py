@@ -94,10 +94,10 @@ def load_table(
 
 def read_parquet_bytes(data: bytes, name: str | None, limits: Limits) -> pd.DataFrame:
     """A Parquet file's table, refusing one that is not Parquet or past the limits."""
-    if data[:4] != PARQUET_MAGIC or data[-4:] != PARQUET_MAGIC:
+    if data[:4] != PARQUET_MAGIC:
         raise UnreadableFile(
             f"'{name or 'The file'}' is named .parquet but is not a Parquet file (it does not "
-            "start and end with PAR1). Export it again as Parquet or as CSV."
+            "start with PAR1). Export it again as Parquet or as CSV."
         )
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -105,19 +105,19 @@ def read_parquet_bytes(data: bytes, name: str | None, limits: Limits) -> pd.Data
     try:
         handle = pq.ParquetFile(pa.BufferReader(data))
         rows, columns = handle.metadata.num_rows, handle.metadata.num_columns
+        if columns > limits.max_columns:
+            raise too_many_columns(columns, limits, about=False)
+        if rows > limits.max_rows:
+            raise TooManyRows(
+                f"The file has {rows:,} rows, more than the limit of {limits.max_rows:,}. Keep "
+                "only the rows you need, then try again."
+            )
+        return handle.read().to_pandas()
     except (pa.ArrowException, OSError) as exc:
         raise UnreadableFile(
             f"'{name or 'The file'}' looks like Parquet but I couldn't read it (it may be cut "
             "short). Export it again and share the new file."
         ) from exc
-    if columns > limits.max_columns:
-        raise too_many_columns(columns, limits, about=False)
-    if rows > limits.max_rows:
-        raise TooManyRows(
-            f"The file has {rows:,} rows, more than the limit of {limits.max_rows:,}. Keep "
-            "only the rows you need, then try again."
-        )
-    return handle.read().to_pandas()
 
 
 def tidy_column(table: pd.DataFrame, column: object, *, decimal_comma: bool) -> None:
