@@ -69,7 +69,7 @@ class FileSource:
     csv: str | None = None
     _lookups: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def query(self, sql: str) -> pd.DataFrame:
+    def query(self, sql: str, *, large: bool = False) -> pd.DataFrame:
         return self.con.execute(sql).df()
 
     def lookup(self, name: str, table: pd.DataFrame) -> str:

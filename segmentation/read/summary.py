@@ -66,8 +66,8 @@ class TableSource(Protocol):
     decimal_comma: bool
     max_distinct: int  # most distinct values a look-up table may hold
 
-    def query(self, sql: str) -> pd.DataFrame:
-        """Run a statement in this source's dialect."""
+    def query(self, sql: str, *, large: bool = False) -> pd.DataFrame:
+        """Run a statement in this source's dialect (``large``: a result of many rows)."""
         ...
 
     def lookup(self, name: str, table: pd.DataFrame) -> str:
@@ -285,7 +285,7 @@ def summarise_orders(
         order_named=bool(set(words) & {"order", "orders"}),
         end=end,
     )
-    result = source.query(to_dialect(sql, source.dialect))
+    result = source.query(to_dialect(sql, source.dialect), large=True)
     return _customer_table(result, cols, source, as_of, warnings)
 
 
