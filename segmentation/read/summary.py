@@ -181,8 +181,8 @@ class _Reading:
             f"AND {value} <= CAST('{_LATEST}' AS TIMESTAMP) THEN {value} END"
         )
 
-    def key(self, name: str) -> tuple[str, str, str | None]:
-        """(group key, key as written, key as a number or None)."""
+    def key(self, name: str) -> tuple[str, str | None, bool]:
+        """(group key, key as written or None for numbers, whether it is a number)."""
         series = self.source.sample[name]
         kind = self.source.kinds.get(name, "other")
         if is_numeric_dtype(series) and not is_bool_dtype(series):
@@ -197,14 +197,9 @@ class _Reading:
                     f"CASE WHEN regexp_matches({text}, '^[-+]?[0-9]+(\\.[0-9]+)?$') "
                     f"THEN CAST({text} AS DOUBLE) END"
                 )
-            number = f"CASE WHEN abs({raw}) <= {_MAGNITUDE} THEN {raw} END"
-            shown = (
-                f"CASE WHEN {number} = floor({number}) AND abs({number}) < 9e18 "
-                f"THEN CAST(CAST({number} AS BIGINT) AS VARCHAR) ELSE CAST({number} AS VARCHAR) END"
-            )
-            return number, shown, number
+            return f"CASE WHEN abs({raw}) <= {_MAGNITUDE} THEN {raw} END", None, True
         text = f"NULLIF(trim({self.text(name)}), '')"
-        return f"CASE WHEN strpos({text}, '@') > 0 THEN lower({text}) ELSE {text} END", text, None
+        return f"CASE WHEN strpos({text}, '@') > 0 THEN lower({text}) ELSE {text} END", text, False
 
     def cancelled(self, cols: OrderColumns) -> str:
         parts = []
@@ -243,7 +238,7 @@ def summarise_orders(
     predictions need, computed in the same statement. Contact columns are not carried.
     """
     reading = _Reading(source, [], [])
-    key, shown, key_number = reading.key(cols.customer)
+    key, shown, key_is_number = reading.key(cols.customer)
     date = reading.date(cols.date)
     warnings = list(reading.notes)
     amount = reading.number(cols.amount, required=True) if cols.amount else None
@@ -257,7 +252,7 @@ def summarise_orders(
     row = RowSql(
         key=key,
         shown=shown,
-        key_number=key_number,
+        key_is_number=key_is_number,
         date=date,
         amount=amount,
         quantity=quantity,
@@ -284,6 +279,7 @@ def summarise_orders(
         totals_may_repeat=cols.amount is not None and totals_may_repeat(cols),
         order_named=bool(set(words) & {"order", "orders"}),
         end=end,
+        dialect=source.dialect,
     )
     result = source.query(to_dialect(sql, source.dialect), large=True)
     return _customer_table(result, cols, source, as_of, warnings)
