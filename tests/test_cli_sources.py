@@ -173,3 +173,13 @@ def test_redact_hides_any_password() -> None:
     assert redact(f"x postgresql+psycopg://u:{SECRET}@h:5432/db y") == (
         "x postgresql+psycopg://u:***@h:5432/db y"
     )
+
+
+def test_a_file_url_is_a_location_too(shop_parquet: Path) -> None:
+    whole = segment_location(str(shop_parquet))
+    lying = segment_location(f"file://{shop_parquet}", Options(limits=Limits(max_rows=100)))
+    assert lying.headline == whole.headline and lying.source_name == "orders.parquet"
+    # Summarised where it lies, the customer table carries the key but no contact columns.
+    assert list(lying.table.columns)[0] == list(whole.table.columns)[0]
+    with pytest.raises(SegmentationError, match="for database URLs"):
+        segment_location(str(shop_parquet), table="orders")
