@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from segmentation import SegmentationError, segment_location
+from segmentation import SegmentationError, generate_customers, segment_location
 from segmentation.read.database import redact
 from segmentation.read.table import load_table
 from segmentation.result import Limits, Options
@@ -64,6 +64,7 @@ def postgres(shop_log: pd.DataFrame) -> Iterator[PostgresServer]:
     server.start()
     engine = create_engine(server.url.replace("postgres://", "postgresql+psycopg://"))
     shop_log.to_sql("orders", engine, index=False)
+    generate_customers(300).to_sql("customers", engine, index=False)
     engine.dispose()
     yield server
     server.stop()
@@ -106,6 +107,17 @@ def test_a_database_table_is_segmented_and_the_password_never_shown(
     )
     assert query.returncode == 0, query.stderr
     assert json.loads(query.stdout)["headline"] == expected["headline"]
+
+
+def test_a_customer_table_in_a_database_is_read_whole(postgres: PostgresServer) -> None:
+    done = segment(with_password(postgres), "--table", "customers", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["mode"] == "customers" and answer["rows"] == 300
+    line = one_sentence(
+        segment(with_password(postgres), "--table", "customers", "--max-rows", "100")
+    )
+    assert "not an order log" in line and "100 rows" in line
 
 
 def test_a_database_that_refuses_is_one_sentence() -> None:
