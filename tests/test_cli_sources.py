@@ -126,6 +126,16 @@ def test_a_database_that_refuses_is_one_sentence() -> None:
     assert "couldn't connect to the database at postgresql://postgres:***@127.0.0.1" in line
 
 
+def test_a_sqlite_table_is_refused_with_what_to_do_instead(tmp_path: Path) -> None:
+    # Tried: its SQL cannot run the summary ("near '(': syntax error" was all a user got).
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "shop.db") as con:
+        con.execute("CREATE TABLE orders (customer_id INTEGER, order_date TEXT, amount REAL)")
+    line = one_sentence(segment(f"sqlite:///{tmp_path / 'shop.db'}", "--table", "orders"))
+    assert "export the table to CSV or Parquet" in line
+
+
 def test_a_missing_table_is_named(postgres: PostgresServer) -> None:
     line = one_sentence(segment(with_password(postgres), "--table", "ordres"))
     assert "There is no table 'ordres'" in line

@@ -223,6 +223,13 @@ def open_database(
     except ArgumentError:
         raise InvalidOption(f"'{redact(url)}' is not a database URL I can read.") from None
     scheme = parsed.drivername.split("+")[0]
+    if scheme == "sqlite":
+        # Tried: SQLite's SQL has no column names for a VALUES list and no ordered aggregates,
+        # which the one summary needs; its tables are small enough to export.
+        raise InvalidOption(
+            "I can't summarise SQLite tables: export the table to CSV or Parquet and segment that "
+            "file instead."
+        )
     dialect = _DIALECTS.get(scheme, "postgres")
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
