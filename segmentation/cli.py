@@ -48,11 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="segment",
         description=(
-            "Find customer segments in a CSV, TSV or Excel file and describe them in plain "
-            "words. 'segment demo' runs on a built-in sample."
+            "Find customer segments in a CSV, TSV, Excel or Parquet file, or a database table, "
+            "and describe them in plain words. 'segment demo' runs on a built-in sample."
         ),
     )
-    p.add_argument("file", metavar="FILE", help="customer file (.csv, .tsv, .txt, .xlsx) or 'demo'")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="customer file or order log (.csv, .tsv, .txt, .xlsx, .parquet), 'demo', or a "
+        "database URL such as postgresql://user@host/db with --table or --query",
+    )
+    _add_source_arguments(p)
     p.add_argument("--k", type=int, help="number of segments (2-10); chosen by itself if left out")
     p.add_argument("--columns", help='columns to segment on, e.g. "Annual Income (k$),Age"')
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
@@ -96,7 +102,9 @@ def _parser() -> argparse.ArgumentParser:
         default=Limits().max_bytes / 1024 / 1024,
         help="largest file accepted, in MB",
     )
-    p.add_argument("--max-rows", type=int, default=Limits().max_rows, help="most rows accepted")
+    p.add_argument(
+        "--max-rows", type=int, default=Limits().max_rows, help="most rows read whole accepted"
+    )
     p.add_argument(
         "--max-columns",
         type=int,
@@ -111,6 +119,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"stop the work after this many seconds (default {DEFAULT_TIMEOUT_S:g})",
     )
     return p
+
+
+def _add_source_arguments(p: argparse.ArgumentParser) -> None:
+    """Database tables, and the limit of what is summarised where it lies."""
+    p.add_argument("--table", help="with a database URL: the table to segment")
+    p.add_argument("--query", help='with a database URL: one SELECT, e.g. "SELECT * FROM orders"')
+    p.add_argument(
+        "--max-order-rows",
+        type=int,
+        default=Limits().max_order_rows,
+        help="most order rows summarised where they lie (large files, tables; default "
+        f"{Limits().max_order_rows:,})",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,8 +183,10 @@ def _run(args: argparse.Namespace) -> int:
     from segmentation.explain.report import format_report
     from segmentation.pipeline import run
 
-    if args.max_mb <= 0 or args.max_rows <= 0 or args.max_columns <= 0:
-        raise InvalidOption("--max-mb, --max-rows and --max-columns must be positive numbers.")
+    if min(args.max_mb, args.max_rows, args.max_columns, args.max_order_rows) <= 0:
+        raise InvalidOption(
+            "--max-mb, --max-rows, --max-columns and --max-order-rows must be positive numbers."
+        )
     if args.redact and not args.out:
         raise InvalidOption("--redact changes the files written with --out: add --out DIR.")
     columns = None
@@ -180,15 +203,28 @@ def _run(args: argparse.Namespace) -> int:
             max_bytes=int(args.max_mb * 1024 * 1024),
             max_rows=args.max_rows,
             max_columns=args.max_columns,
+            max_order_rows=args.max_order_rows,
         ),
     )
+    from segmentation.read.database import is_database_url
+
     if args.file == "demo" and not Path("demo").exists():
         result = run(demo_csv(), options, filename=DEMO_FILENAME)
+    elif is_database_url(args.file) or args.table is not None or args.query is not None:
+        from segmentation.pipeline import segment_location
+
+        result = segment_location(
+            args.file, options, table=args.table, query=args.query, timeout_s=args.timeout
+        )
     else:
-        path = Path(args.file)
+        from segmentation.read.route import file_path
+
+        path = Path(file_path(args.file))
         if not path.is_file():
             raise InvalidOption(f"I couldn't find the file '{args.file}'. Check the path.")
-        result = run(path, options)
+        from segmentation.pipeline import segment_location
+
+        result = segment_location(str(path), options)
     movement = None
     if args.compare is not None:
         result, movement = _compare(result, Path(args.compare), options)

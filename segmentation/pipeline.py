@@ -7,11 +7,12 @@ from dataclasses import replace
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns
+from segmentation.errors import InvalidOption, NoUsableColumns, TooManyColumns, TooManyRows
 from segmentation.explain.describe import (
     describe_segment,
     describe_wide_segment,
@@ -104,6 +105,117 @@ def run(
         if detected is not None:
             return _orders_or_customers(table, detected, options, name)
     return segment_customers(table, options, name)
+
+
+def segment_location(
+    location: str,
+    options: Options | None = None,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    name: str | None = None,
+    timeout_s: float = 60.0,
+) -> SegmentationResult:
+    """Segment a file or a database table named by ``location``.
+
+    Parameters
+    ----------
+    location : str
+        A file path, a ``file://`` URL, or a database URL (``postgresql://user@host/db``).
+    options : Options, optional
+        As for :func:`run`; ``limits.max_source_bytes`` and ``limits.max_order_rows`` bound
+        what is summarised where it lies.
+    table, query : str, optional
+        For a database: the table, or one SELECT, to read (exactly one of them).
+    name : str, optional
+        The source's name in texts (default: the file's name, or the URL without password).
+    timeout_s : float
+        The database's statement timeout, in seconds.
+
+    Returns
+    -------
+    SegmentationResult
+        As :func:`run` gives. A file today's reader takes whole is read by it (contacts come
+        back in the labelled table); a larger file is summarised by DuckDB and a table by its
+        database (one row per customer comes back, without contact columns).
+    """
+    from segmentation.read.route import file_path, is_database_url, reads_whole
+
+    options = options or Options()
+    _validate(options)
+    if is_database_url(location):
+        from segmentation.read.database import open_database
+
+        with open_database(location, table=table, query=query, timeout_s=timeout_s) as source:
+            rows = source.count()
+            shown = name or source.shown_url
+            return _segment_source(source, options, shown, rows, about=False, size=None)
+    if table is not None or query is not None:
+        raise InvalidOption("--table and --query are for database URLs, not for files.")
+    path = file_path(location)
+    shown = name or Path(path).name
+    if reads_whole(path, options.limits):
+        return run(path, options, filename=shown)
+    from segmentation.read.engine import duckdb_session
+    from segmentation.read.files import open_file
+    from segmentation.read.route import estimate_rows
+
+    with duckdb_session() as con:
+        source = open_file(con, path, shown)
+        rows = source.rows
+        if rows is None:
+            rows = estimate_rows(path, os.stat(path).st_size)
+        size = os.stat(path).st_size
+        return _segment_source(source, options, shown, rows, about=source.rows is None, size=size)
+
+
+def _segment_source(
+    source: Any, options: Options, name: str, rows: int, *, about: bool, size: int | None
+) -> SegmentationResult:
+    """Segment a large file or a table: its customers summarised where it lies."""
+    from segmentation.model.rfm.segments import segment_customer_table
+    from segmentation.read.limits import too_large, too_many_columns
+    from segmentation.read.route import check_order_rows
+    from segmentation.read.summary import source_order_columns, summarise_orders
+    from segmentation.read.table import tidy_table
+
+    if len(source.kinds) > options.limits.max_columns:
+        raise too_many_columns(len(source.kinds), options.limits, about=False)
+    found = None if options.mode == "customers" else source_order_columns(source, options.mode)
+    if found is None:
+        # One row per customer is read whole: today's limits hold.
+        if size is not None and size > options.limits.max_bytes:
+            raise too_large(size, options.limits)
+        if rows > options.limits.max_rows:
+            raise TooManyRows(
+                f"The table has {'about ' if about else ''}{rows:,} rows and is not an order log "
+                f"I can summarise where it lies; one row per customer is limited to "
+                f"{options.limits.max_rows:,} rows. Keep the rows you need, then try again."
+            )
+        whole = tidy_table(
+            source.whole(options.limits.max_rows), decimal_comma=source.decimal_comma
+        )
+        return segment_customers(whole, options, name)
+    check_order_rows(rows, options.limits, about=about)
+    roles = [
+        c
+        for c in (
+            found.customer,
+            found.date,
+            found.amount,
+            found.quantity,
+            found.order_id,
+            found.status,
+            found.cancelled_at,
+            found.refunded,
+        )
+        if c is not None
+    ]
+    if hasattr(source, "keep_columns"):
+        source.keep_columns(roles)
+    as_of = pd.Timestamp(options.as_of) if options.as_of else None
+    summary = summarise_orders(source, found, as_of)
+    return segment_customer_table(summary, found, options, name)
 
 
 def _orders_or_customers(
@@ -477,41 +589,3 @@ def _headline(rows_used: int, fit: Fit, features: list[str]) -> str:
         cols = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
     asked = " (the number you asked for)" if fit.k_selection.method == "given" else ""
     return f"{rows_used:,} customers in {fit.k} segments{asked}, by {cols}."
-
-
-# stand-in until the reader of issue 20 lands
-def segment_location(
-    location: str,
-    options: Options | None = None,
-    *,
-    table: str | None = None,
-    query: str | None = None,
-    name: str | None = None,
-    timeout_s: float = 60.0,
-) -> SegmentationResult:
-    """Segment the data at ``location``: a file path or ``file://`` URL (databases later).
-
-    ``name`` is how people know the source (the answer's title); ``table``, ``query`` and
-    ``timeout_s`` belong to database sources. Raises :class:`SegmentationError` with one
-    sentence, never naming the location (it may carry credentials).
-    """
-    from urllib.parse import unquote, urlparse
-    from urllib.request import url2pathname
-
-    from segmentation.errors import SegmentationError
-
-    parsed = urlparse(location)
-    if parsed.scheme == "file":
-        path = Path(url2pathname(unquote(parsed.path)))
-    elif parsed.scheme == "":
-        path = Path(location).expanduser()
-    else:
-        raise SegmentationError("I can't read database sources yet.")
-    if table is not None or query is not None:
-        raise SegmentationError("A file source has no table or query; remove them.")
-    if not path.is_file():
-        raise SegmentationError(
-            "I can't find the file this source points to; ask whoever runs segbot to check it."
-        )
-    result = run(path, options, filename=path.name)
-    return replace(result, source_name=name) if name else result

@@ -31,11 +31,18 @@ class Limits:
     """How much input we accept. Every limit is checked before any heavy work.
 
     ``max_columns`` is counted on the header (from the first lines, never the whole file).
+    ``max_bytes`` and ``max_rows`` bound what is read whole into memory; ``max_source_bytes``
+    and ``max_order_rows`` bound the order logs summarised where they lie (large files by
+    DuckDB, tables by their database).
     """
 
     max_bytes: int = 200 * 1024 * 1024
     max_rows: int = 5_000_000
     max_columns: int = 1_000
+    # Larger files (Parquet, big CSV) and database tables are summarised by DuckDB or the
+    # database, not read whole: their own, larger limits.
+    max_source_bytes: int = 2 * 1024 * 1024 * 1024
+    max_order_rows: int = 100_000_000
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,8 @@ def run_ask(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard)
         if source is None:
             text = (
                 ":open_file_folder: I couldn't find a data file here to work on. Drop a .csv, "
-                ".tsv, .txt or .xlsx file and I'll segment it, then ask me about it in its thread."
+                ".tsv, .txt, .xlsx or .parquet file and I'll segment it, then ask me about it in "
+                "its thread."
             )
             common.post(client, guard, channel, reply_ts, text)
             return

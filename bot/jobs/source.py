@@ -11,6 +11,7 @@ name ever carries them. Split in two so a run on a schedule can reuse both halve
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import PurePath
 from urllib.parse import unquote, urlparse
@@ -35,6 +36,8 @@ from segmentation import Options, SegmentationError, SegmentationResult, render_
 __all__ = ["SourceRun", "run_source", "segment_source", "post_source_answer", "without_secrets"]
 
 logger = logging.getLogger(__name__)
+# Any URL a reader's sentence quotes (the source's own, redacted or not).
+_URL = re.compile(r"\b[a-z][a-z0-9+.\-]*://[^\s\"'<>]*[^\s\"'<>:.,;]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,12 @@ def segment_source(settings: Settings, source: Source, channel: str, options: Op
             redact_key=settings.redact_key,
         )
     except SegmentationError as problem:
-        raise SegmentationError(without_secrets(str(problem), source)) from None
+        said = without_secrets(str(problem), source)
+        if said != str(problem):
+            # The whole sentence (URL and server already redacted by the log filter) is for
+            # whoever runs segbot; the channel gets it without them.
+            logger.warning("The source %s failed: %s", source.name, problem)
+        raise SegmentationError(said) from None
     memory = before_answer(settings, channel, result)
     if memory.recoloured:
         png = render_scatter(memory.result)
@@ -179,7 +187,13 @@ def without_secrets(sentence: str, source: Source) -> str:
     shown = f"“{source.name}”"
     parsed = urlparse(source.url)
     path = url2pathname(unquote(parsed.path)) if parsed.scheme in ("", "file") else ""
-    text = sentence.replace(source.url, shown)
+    text = _URL.sub(shown, sentence.replace(source.url, shown))
+    if parsed.hostname and parsed.hostname in text:
+        # A driver's words name the server ("connection to server at 10.0.0.5 failed").
+        return (
+            f"I couldn't reach the database behind {shown}; ask whoever runs segbot to check "
+            "it (the details are in the bot's log)."
+        )
     for hidden in (path, PurePath(path).name if "." in PurePath(path).name else ""):
         if hidden:
             text = text.replace(hidden, shown)

@@ -42,7 +42,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DATA_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx")
+DATA_EXTENSIONS = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 # Slack's own `filetype` names for the same formats ("text" is also every snippet, so .txt
 # files are recognised by their name only).
 _DATA_FILETYPES = frozenset({"csv", "tsv", "xlsx"})

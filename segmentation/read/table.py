@@ -18,16 +18,18 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_float_dtype, is_object_dtype, is_string_dtype
 
-from segmentation.errors import UnreadableFile
+from segmentation.errors import TooManyRows, UnreadableFile
 from segmentation.read.excel import read_xlsx
+from segmentation.read.limits import too_many_columns
 from segmentation.read.numbers import currency_symbol, finite, parse_number_column
 from segmentation.read.sniff import decode, is_xlsx, read_source, reject_non_tables
 from segmentation.read.text import EXTRA, read_delimited
 from segmentation.result import Limits
 
-__all__ = ["load_table"]
+__all__ = ["load_table", "tidy_table", "tidy_column", "read_parquet_bytes", "PARQUET_MAGIC"]
 
 _DEFAULT_LIMITS = Limits()
+PARQUET_MAGIC = b"PAR1"
 
 
 def load_table(
@@ -78,34 +80,70 @@ def load_table(
     [1234.5]
     """
     data, name = read_source(source, filename, limits)
+    if data[:4] == PARQUET_MAGIC or (name or "").lower().endswith(".parquet"):
+        return tidy_table(read_parquet_bytes(data, name, limits), decimal_comma=False)
     if is_xlsx(data, name):
         table = read_xlsx(data, limits)
-        return _tidy(table, decimal_comma=False)
+        return tidy_table(table, decimal_comma=False)
     text = decode(data)
     del data  # the text is all we need from here on; let a large buffer go
     reject_non_tables(text)
     table, delimiter = read_delimited(text, limits)
-    return _tidy(table, decimal_comma=delimiter == ";")
+    return tidy_table(table, decimal_comma=delimiter == ";")
 
 
-def _tidy(table: pd.DataFrame, *, decimal_comma: bool) -> pd.DataFrame:
+def read_parquet_bytes(data: bytes, name: str | None, limits: Limits) -> pd.DataFrame:
+    """A Parquet file's table, refusing one that is not Parquet or past the limits."""
+    if data[:4] != PARQUET_MAGIC:
+        raise UnreadableFile(
+            f"'{name or 'The file'}' is named .parquet but is not a Parquet file (it does not "
+            "start with PAR1). Export it again as Parquet or as CSV."
+        )
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(pa.BufferReader(data))
+        rows, columns = handle.metadata.num_rows, handle.metadata.num_columns
+        if columns > limits.max_columns:
+            raise too_many_columns(columns, limits, about=False)
+        if rows > limits.max_rows:
+            raise TooManyRows(
+                f"The file has {rows:,} rows, more than the limit of {limits.max_rows:,}. Keep "
+                "only the rows you need, then try again."
+            )
+        return handle.read().to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise UnreadableFile(
+            f"'{name or 'The file'}' looks like Parquet but I couldn't read it (it may be cut "
+            "short). Export it again and share the new file."
+        ) from exc
+
+
+def tidy_column(table: pd.DataFrame, column: object, *, decimal_comma: bool) -> None:
+    """One column as :func:`tidy_table` leaves it (in place): numbers from text (their currency
+    kept in ``attrs``), text stripped with blanks missing, non-finite floats missing."""
+    values = table[column]
+    if is_string_dtype(values.dtype) or is_object_dtype(values.dtype):
+        # Numbers first: they ignore surrounding blanks, so only text pays for stripping.
+        numbers = parse_number_column(values, decimal_comma=decimal_comma)
+        if numbers is not None:
+            symbol = currency_symbol(values)
+            if symbol:
+                # The number keeps no symbol; texts about money ("$340 refunded") need it.
+                table.attrs.setdefault("currency", {})[str(column)] = symbol
+            table[column] = numbers
+        else:
+            stripped = values.astype("str").str.strip()
+            table[column] = stripped.mask(stripped == "")
+    elif is_float_dtype(values.dtype):
+        table[column] = finite(values)
+
+
+def tidy_table(table: pd.DataFrame, *, decimal_comma: bool) -> pd.DataFrame:
     """Numbers from text, stripped text, extra fields checked, blank rows/columns dropped."""
     for column in table.columns:
-        values = table[column]
-        if is_string_dtype(values.dtype) or is_object_dtype(values.dtype):
-            # Numbers first: they ignore surrounding blanks, so only text pays for stripping.
-            numbers = parse_number_column(values, decimal_comma=decimal_comma)
-            if numbers is not None:
-                symbol = currency_symbol(values)
-                if symbol:
-                    # The number keeps no symbol; texts about money ("$340 refunded") need it.
-                    table.attrs.setdefault("currency", {})[str(column)] = symbol
-                table[column] = numbers
-            else:
-                stripped = values.astype("str").str.strip()
-                table[column] = stripped.mask(stripped == "")
-        elif is_float_dtype(values.dtype):
-            table[column] = finite(values)
+        tidy_column(table, column, decimal_comma=decimal_comma)
 
     extras = [column for column in table.columns if str(column).startswith(EXTRA)]
     if extras:

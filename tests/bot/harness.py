@@ -149,8 +149,9 @@ class _QueuedBot:
 
 
 def _temporary_queue(env: dict[str, str]) -> str | None:
-    """A fresh SEGBOT_DATA_DIR for a test bot (never the user's own data folder)."""
-    if "SEGBOT_DATA_DIR" in env or "SEGBOT_QUEUE_URL" in env:
+    """A fresh SEGBOT_DATA_DIR for a test bot (never the user's own data folder), also beside
+    a Redis queue: the run history and the pseudonym key live there."""
+    if "SEGBOT_DATA_DIR" in env:
         return None
     env["SEGBOT_DATA_DIR"] = tempfile.mkdtemp(prefix="segbot-test-")
     return env["SEGBOT_DATA_DIR"]
@@ -227,6 +228,10 @@ class BotProcess(SignedSender):
         self.log_path = log_path
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEGBOT_"))}
         clean.update(bot_env(slack, PORT="0", **env))
+        # Never the user's own data folder (~/.local/share/segbot): a history stamped by another
+        # checkout's migrations there once turned every Redis test's run history off. Processes
+        # of one test that share a store are given one SEGBOT_DATA_DIR by the test.
+        clean.setdefault("SEGBOT_DATA_DIR", str(log_path.parent / "data"))
         clean["PYTHONPATH"] = str(REPO_ROOT)
         self.env = clean
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in close()

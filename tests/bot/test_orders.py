@@ -91,3 +91,24 @@ def test_cdnow_drop_has_the_rfm_headline(http_bot: HttpBot, slack: FakeSlack) ->
     text, _ = _answer(slack)
     assert "23,570 customers from 69,659 orders, 1997-01-01 to 1998-06-30" in text
     assert "$" in text
+
+
+def test_a_dropped_parquet_order_export_is_answered_like_its_csv(
+    http_bot: HttpBot, slack: FakeSlack
+) -> None:
+    # Data teams export Parquet; Slack gives such a file no spreadsheet filetype of its own.
+    data = shop_export()
+    buffer = io.BytesIO()
+    pd.read_csv(io.BytesIO(data), dtype=str).to_parquet(buffer, index=False)
+    file = slack.add_file("orders.parquet", buffer.getvalue(), channel="C0SHOP")
+    assert http_bot.event(slack.file_shared_event(file)).status == 200
+
+    text, uploads = _answer(slack)
+    expected = run(data, http_bot.runtime.options(), filename="orders.csv")
+    assert f"400 customers from {expected.rows:,} orders" in text
+    for segment in expected.segments:
+        assert f"*{segment.name}*" in text
+    assert "€" in text and "shop.example" not in text
+    table_name = next(name for name in uploads if name.endswith(".csv"))
+    labelled = list(csv.DictReader(io.StringIO(uploads[table_name].decode("utf-8-sig"))))
+    assert len(labelled) == 400 and labelled[0]["Email"].endswith("@shop.example")

@@ -160,8 +160,8 @@ def text_chars(blocks: list[Block]) -> int:
 
 _USAGE = (
     "*How to use /segment*\n"
-    "• *Drop a spreadsheet* (.csv, .tsv, .txt or .xlsx) in a channel I'm in: I reply in its "
-    "thread with the segments, a scatter plot and every row labelled with its segment.\n"
+    "• *Drop a spreadsheet* (.csv, .tsv, .txt, .xlsx or .parquet) in a channel I'm in: I reply "
+    "in its thread with the segments, a scatter plot and every row labelled with its segment.\n"
     "• `/segment` segments the most recent data file shared in this channel.\n"
     "• `/segment demo` tries it on a built-in sample of shoppers.\n"
     "• Options, in any combination: `k=4` (how many segments; otherwise I choose), "
@@ -241,8 +241,8 @@ def failure_text(what: str) -> str:
 def no_data_file_text() -> str:
     """``/segment`` in a channel without any data file."""
     return (
-        ":open_file_folder: I couldn't find a data file in this channel. Drop a .csv, .tsv, .txt "
-        "or .xlsx file here and I'll segment it right away, or try `/segment demo`."
+        ":open_file_folder: I couldn't find a data file in this channel. Drop a .csv, .tsv, .txt, "
+        ".xlsx or .parquet file here and I'll segment it right away, or try `/segment demo`."
     )
 
 

@@ -129,18 +129,18 @@ def predict_purchases(
         The predictions (None when turned off or below a minimum) and the sentences for the
         answer's warnings: the minimum the log does not meet, or why spend was not predicted.
     """
-    if horizon_days <= 0 or table.purchases is None or table.as_of is None:
+    if horizon_days <= 0 or table.as_of is None:
         return None, []
-    purchases = table.purchases
-    has_spend = "spend" in purchases.columns
-    summary = summarise_transactions(
-        purchases["customer"].to_numpy(),
-        purchases["date"].to_numpy(),
-        purchases["spend"].to_numpy() if has_spend else None,
-        as_of=table.as_of,
-        unit_days=_UNIT_DAYS,
-    )
-    first_day = pd.Timestamp(purchases["date"].min()).normalize()
+    if table.transactions is not None:
+        # Summarised where the data lies, with the customer table.
+        summary = table.transactions
+        has_spend = table.has_amount
+        first_day = pd.Timestamp(table.customers["first_order"].min())
+    elif table.purchases is not None:
+        summary, first_day = _summary(table)
+        has_spend = "spend" in table.purchases.columns
+    else:
+        return None, []
     history_days = int((table.as_of - first_day) / pd.Timedelta(days=1))
     found = {
         "customers": len(summary),
@@ -163,6 +163,21 @@ def predict_purchases(
     came_back = (summary["frequency"] > 0).reindex(predicted.index).to_numpy(dtype=bool)
     outlook = Outlook(predicted, came_back, block, note, horizon_days, table.currency)
     return outlook, [note] if note else []
+
+
+def _summary(table: CustomerTable) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """The per-customer summary of the purchases, and the first purchase's day."""
+    purchases = table.purchases
+    assert purchases is not None
+    has_spend = "spend" in purchases.columns
+    summary = summarise_transactions(
+        purchases["customer"].to_numpy(),
+        purchases["date"].to_numpy(),
+        purchases["spend"].to_numpy() if has_spend else None,
+        as_of=table.as_of,
+        unit_days=_UNIT_DAYS,
+    )
+    return summary, pd.Timestamp(purchases["date"].min()).normalize()
 
 
 def _spend_model(

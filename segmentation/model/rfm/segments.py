@@ -53,7 +53,7 @@ from segmentation.model.stability import segment_stability, stability_warning
 from segmentation.read.orders import CustomerTable, OrderColumns, build_customer_table
 from segmentation.result import Options, Segment, SegmentationResult
 
-__all__ = ["segment_orders"]
+__all__ = ["segment_orders", "segment_customer_table"]
 
 
 def segment_orders(
@@ -94,6 +94,13 @@ def segment_orders(
     3
     """
     table = build_customer_table(df, cols, options.as_of and pd.Timestamp(options.as_of))
+    return segment_customer_table(table, cols, options, source_name)
+
+
+def segment_customer_table(
+    table: CustomerTable, cols: OrderColumns, options: Options, source_name: str
+) -> SegmentationResult:
+    """Segment an order log already summarised per customer (here, or where the data lies)."""
     customers = table.customers
     features = choose_measures(table, options)
     habits = customer_habits(customers)

@@ -26,7 +26,8 @@ from segmentation.read.orders.money import detect_currency, format_money
 from segmentation.read.orders.purchases import Orders, Outcome, merge_orders, sort_out
 from segmentation.read.orders.rows import Rows, read_rows, usable_rows
 
-__all__ = ["CustomerTable", "build_customer_table"]
+__all__ = ["CustomerTable", "build_customer_table", "customer_key_header", "as_of_sentence"]
+__all__ += ["outcome_sentences", "no_order_by"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class CustomerTable:
     orders_after: int = 0
     purchases: pd.DataFrame | None = None
     sold_total: float = 0.0
+    transactions: pd.DataFrame | None = None
 
 
 # The table's own columns; a customer key headed like one of them is renamed.
@@ -130,7 +132,7 @@ def build_customer_table(
     orders = merge_orders(rows, keep, cols, warnings)
     outcome = sort_out(orders, len(rows.keys))
     warnings += _outcome_warnings(orders, outcome, currency)
-    key = cols.customer if cols.customer not in _COMPUTED else f"{cols.customer} (customer)"
+    key = customer_key_header(cols.customer)
     ref_day = (
         int(orders.when.max()) // _DAY_NS if as_of is None else as_of.normalize().value // _DAY_NS
     )
@@ -161,6 +163,28 @@ def build_customer_table(
     )
 
 
+def customer_key_header(customer: str) -> str:
+    """The header of the key column: the file's own, unless it is one of the table's."""
+    return customer if customer not in _COMPUTED else f"{customer} (customer)"
+
+
+def no_order_by(as_of: pd.Timestamp, first: pd.Timestamp) -> TooFewRows:
+    """The error for an as-of day before the log's first order."""
+    return TooFewRows(
+        f"No order in the file is on or before {as_of:%Y-%m-%d}; the first is on "
+        f"{first:%Y-%m-%d}. Choose a later as-of date."
+    )
+
+
+def as_of_sentence(as_of: pd.Timestamp, after: int) -> str:
+    """The note for the rows left out after the as-of day."""
+    return (
+        f"As asked, only orders on or before {as_of:%Y-%m-%d} were used, as if it were that "
+        f"day; {after:,} later {plural(after, 'row')} {'was' if after == 1 else 'were'} "
+        "left out."
+    )
+
+
 def _until(
     rows: Rows, keep: np.ndarray, as_of: pd.Timestamp | None, warnings: list[str]
 ) -> tuple[np.ndarray, int]:
@@ -171,18 +195,10 @@ def _until(
     later = keep & (rows.date_ns >= end)
     kept = keep & ~later
     if not kept.any():
-        first = rows.date_ns[keep].min()
-        raise TooFewRows(
-            f"No order in the file is on or before {as_of:%Y-%m-%d}; the first is on "
-            f"{pd.Timestamp(first):%Y-%m-%d}. Choose a later as-of date."
-        )
+        raise no_order_by(as_of, pd.Timestamp(rows.date_ns[keep].min()))
     after = int(later.sum())
     if after:
-        warnings.append(
-            f"As asked, only orders on or before {as_of:%Y-%m-%d} were used, as if it were that "
-            f"day; {after:,} later {plural(after, 'row')} {'was' if after == 1 else 'were'} "
-            "left out."
-        )
+        warnings.append(as_of_sentence(as_of, after))
     return kept, after
 
 
@@ -217,40 +233,60 @@ def _check_columns(df: pd.DataFrame, cols: OrderColumns) -> None:
 
 def _outcome_warnings(orders: Orders, outcome: Outcome, currency: str | None) -> list[str]:
     """Sentences on customers left out, refunds netted, cancellations and a missing amount."""
-    warnings = []
     n_keys = len(outcome.frequency)
     seen = int((np.bincount(orders.cust, minlength=n_keys) > 0).sum())
-    without_purchase = seen - len(outcome.buyers)
+    return outcome_sentences(
+        without_purchase=seen - len(outcome.buyers),
+        refunds=int(outcome.refund.sum()),
+        refunds_total=outcome.refunds_total,
+        partly=outcome.partly_refunded,
+        partly_total=outcome.partly_refunded_total,
+        cancelled=int(outcome.cancelled.sum()),
+        currency=currency,
+        has_amount=orders.spend is not None,
+    )
+
+
+def outcome_sentences(
+    *,
+    without_purchase: int,
+    refunds: int,
+    refunds_total: float,
+    partly: int,
+    partly_total: float,
+    cancelled: int,
+    currency: str | None,
+    has_amount: bool,
+) -> list[str]:
+    """Sentences on customers left out, refunds netted, cancellations and a missing amount."""
+    warnings = []
     if without_purchase:
         warnings.append(
             f"{without_purchase:,} {plural(without_purchase, 'customer')} had only refunds or "
             "cancelled orders, so they were left out."
         )
-    n_refunds = int(outcome.refund.sum())
-    n_cancelled = int(outcome.cancelled.sum())
-    n_partly = outcome.partly_refunded
     parts = []
-    if n_refunds:
+    if refunds:
         parts.append(
-            f"{n_refunds:,} {plural(n_refunds, 'refund')} "
-            f"({format_money(outcome.refunds_total, currency)}) "
-            f"{'was' if n_refunds == 1 else 'were'} netted against spend"
+            f"{refunds:,} {plural(refunds, 'refund')} "
+            f"({format_money(refunds_total, currency)}) "
+            f"{'was' if refunds == 1 else 'were'} netted against spend"
         )
-    if n_partly:
+    if partly:
         parts.append(
-            f"{n_partly:,} partly refunded {plural(n_partly, 'order')} "
-            f"{'was' if n_partly == 1 else 'were'} counted less the money refunded "
-            f"({format_money(outcome.partly_refunded_total, currency)})"
+            f"{partly:,} partly refunded {plural(partly, 'order')} "
+            f"{'was' if partly == 1 else 'were'} counted less the money refunded "
+            f"({format_money(partly_total, currency)})"
         )
-    if n_cancelled:
+    if cancelled:
         parts.append(
-            f"{n_cancelled:,} cancelled, refunded or failed "
-            f"{plural(n_cancelled, 'order')} {'was' if n_cancelled == 1 else 'were'} "
+            f"{cancelled:,} cancelled, refunded or failed "
+            f"{plural(cancelled, 'order')} {'was' if cancelled == 1 else 'were'} "
             "left out"
         )
     if parts:
         warnings.append("; ".join(parts) + ".")
-    if orders.spend is None:
+    if not has_amount:
         warnings.append(
             "There is no amount column, so customers are compared on how recently and how often "
             "they ordered, not on how much they spent."

@@ -31,6 +31,7 @@ from segmentation.read.orders.dates import DATE_LIKE, parse_dates
 from segmentation.read.orders.money import CURRENCY_SYMBOLS, amount_values
 
 __all__ = ["OrderColumns", "detect_order_log", "find_order_columns", "holds_order_numbers"]
+__all__ += ["MIN_REPEAT_SHARE", "order_columns_in_sample"]
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ _ANY_STATUS = re.compile(
 )
 
 # An order log has repeat buyers: at least this share of its customers on two rows or more.
-_MIN_REPEAT_SHARE = 0.1
+MIN_REPEAT_SHARE = 0.1
 _QUICK_REPEAT_ROWS = 200_000
 
 
@@ -419,7 +420,7 @@ def _repeat_share(series: pd.Series) -> float:
     if len(series) > _QUICK_REPEAT_ROWS:
         # Sampling rows only hides repeats, so a high share in a sample settles it cheaply.
         quick = _repeat_share(series.iloc[:: len(series) // _QUICK_REPEAT_ROWS + 1])
-        if quick >= _MIN_REPEAT_SHARE:
+        if quick >= MIN_REPEAT_SHARE:
             return quick
     codes, _ = pd.factorize(series)
     codes = codes[codes >= 0]
@@ -449,7 +450,18 @@ def detect_order_log(df: pd.DataFrame) -> OrderColumns | None:
     if found["customer"] is None or found["date"] is None or found["amount"] is None:
         return None
     # One row per customer is a customer table with a "last purchase" date, not an order log.
-    if _repeat_share(df[found["customer"]]) < _MIN_REPEAT_SHARE:
+    if _repeat_share(df[found["customer"]]) < MIN_REPEAT_SHARE:
+        return None
+    return _order_columns(found)
+
+
+def order_columns_in_sample(sample: pd.DataFrame) -> OrderColumns | None:
+    """The order-log columns of a sample of a large log, or None without a customer, a date
+    and an amount; whether customers repeat is for the caller to count on the whole log."""
+    if len(sample) < 2 or len(sample.columns) < 3:
+        return None
+    found = _search(sample, min_date_share=0.9)
+    if found["customer"] is None or found["date"] is None or found["amount"] is None:
         return None
     return _order_columns(found)
 

@@ -16,13 +16,13 @@ from segmentation.read.orders.detect import OrderColumns
 from segmentation.read.orders.rows import NEVER, Rows
 
 # An amount column headed like this is per line, never an order's total repeated.
-_LINE_WORDS = {"line", "lineitem", "item", "items", "product", "unit", "each", "per"}
-_ORDER_TOTAL_WORDS = {"order", "orders"}
+LINE_WORDS = {"line", "lineitem", "item", "items", "product", "unit", "each", "per"}
+ORDER_TOTAL_WORDS = {"order", "orders"}
 # Repeated order totals: this share of the orders with several lines carry one amount on all.
-_REPEATED_SHARE = 0.9
-_MIN_REPEATED_ORDERS = 5
+REPEATED_SHARE = 0.9
+MIN_REPEATED_ORDERS = 5
 # A refund within a cent of the order's total refunds all of it.
-_CENT = 0.005
+CENT = 0.005
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,7 @@ def merge_orders(rows: Rows, keep: np.ndarray, cols: OrderColumns, warnings: lis
         np.maximum.at(per_order, order_of_row, refunded)
         refunded = per_order
     if n_orders < len(cust):
-        warnings.append(
-            f"Rows sharing an order number in '{cols.order_id}' were counted as one order "
-            f"({len(cust):,} rows, {n_orders:,} orders)."
-        )
+        warnings.append(merged_orders_sentence(cols, len(cust), n_orders))
     first_row = _first_per_group(order_of_row, n_orders)
     return Orders(cust[first_row], first_when, cancelled, spend, items, refunded)
 
@@ -108,10 +105,7 @@ def _order_spend(
     group, amount = order_of_row[carries], spend[carries]
     if cols.amount_is_unit_price or not _repeats_order_totals(group, amount, n_orders, cols):
         return np.bincount(order_of_row, weights=spend, minlength=n_orders)
-    warnings.append(
-        f"'{cols.amount}' repeats each order's total on every line of the order (as WooCommerce "
-        "exports do), so each order's total was counted once."
-    )
+    warnings.append(repeated_totals_sentence(cols))
     first = _first_per_group(group, n_orders)
     out = np.zeros(n_orders)
     has = first != NEVER
@@ -128,8 +122,7 @@ def _repeats_order_totals(
     So the column is read as repeated totals when nearly every order with several amounts has
     the same amount on all of them (at least five such orders, or a header naming the order).
     """
-    words, _ = header_words(cols.amount)
-    if set(words) & _LINE_WORDS:
+    if not totals_may_repeat(cols):
         return False
     lines = np.bincount(group, minlength=n_orders)
     several = lines >= 2
@@ -141,9 +134,48 @@ def _repeats_order_totals(
     high = np.full(n_orders, -np.inf)
     np.maximum.at(high, group, amount)
     same = int((several & (low == high)).sum())
-    if n_several >= _MIN_REPEATED_ORDERS:
-        return same >= _REPEATED_SHARE * n_several
-    return same == n_several and bool(set(words) & _ORDER_TOTAL_WORDS)
+    return totals_repeated(cols, n_several, same)
+
+
+def totals_may_repeat(cols: OrderColumns) -> bool:
+    """Whether the amount's header allows it to be an order's total (not a line's amount)."""
+    words, _ = header_words(cols.amount)
+    return not set(words) & LINE_WORDS
+
+
+def totals_repeated(cols: OrderColumns, several: int, same: int) -> bool:
+    """The decision, given ``several`` orders with two or more amounts, ``same`` of them with
+    one amount on every line (at least five such orders, or a header naming the order)."""
+    if several == 0 or not totals_may_repeat(cols):
+        return False
+    if several >= MIN_REPEATED_ORDERS:
+        return same >= REPEATED_SHARE * several
+    words, _ = header_words(cols.amount)
+    return same == several and bool(set(words) & ORDER_TOTAL_WORDS)
+
+
+def repeated_totals_sentence(cols: OrderColumns) -> str:
+    """The note for an amount column repeating each order's total on its lines."""
+    return (
+        f"'{cols.amount}' repeats each order's total on every line of the order (as WooCommerce "
+        "exports do), so each order's total was counted once."
+    )
+
+
+def merged_orders_sentence(cols: OrderColumns, rows: int, orders: int) -> str:
+    """The note for line items merged into orders."""
+    return (
+        f"Rows sharing an order number in '{cols.order_id}' were counted as one order "
+        f"({rows:,} rows, {orders:,} orders)."
+    )
+
+
+def no_purchases() -> TooFewRows:
+    """The error for a log whose orders are all cancelled or refunds."""
+    return TooFewRows(
+        "Every order in the file is cancelled or a refund, so there are no purchases to "
+        "segment. Share an export that includes completed orders."
+    )
 
 
 def sort_out(orders: Orders, n_keys: int) -> Outcome:
@@ -163,10 +195,7 @@ def sort_out(orders: Orders, n_keys: int) -> Outcome:
     np.maximum.at(last_ns, cust[purchase], when[purchase])
     buyers = np.flatnonzero(frequency > 0)
     if len(buyers) == 0:
-        raise TooFewRows(
-            "Every order in the file is cancelled or a refund, so there are no purchases to "
-            "segment. Share an export that includes completed orders."
-        )
+        raise no_purchases()
     return Outcome(
         purchase=purchase,
         refund=refund,
@@ -189,6 +218,6 @@ def _deduct_refunded(orders: Orders) -> tuple[np.ndarray, np.ndarray | None, np.
     if spend is None or refunded is None:
         return orders.cancelled, spend, np.zeros(len(orders.cust), dtype=bool)
     touched = ~orders.cancelled & (refunded > 0) & (spend > 0)
-    whole = touched & (refunded >= spend - _CENT)
+    whole = touched & (refunded >= spend - CENT)
     partly = touched & ~whole
     return orders.cancelled | whole, np.where(partly, spend - refunded, spend), partly

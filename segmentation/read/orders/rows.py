@@ -18,11 +18,11 @@ from segmentation.read.orders.detect import OrderColumns
 from segmentation.read.orders.money import MAX_AMOUNT, amount_values
 
 # Order statuses meaning "this purchase did not happen or was undone".
-_CANCELLED = re.compile(
+CANCELLED_STATUS = re.compile(
     r"cancel|refund|return|void|fail|declin|reject|chargeback|storn|annul", re.IGNORECASE
 )
 # ... unless only part of it was: a partially refunded order is still a purchase.
-_PARTLY = re.compile(r"partial", re.IGNORECASE)
+PARTLY_STATUS = re.compile(r"partial", re.IGNORECASE)
 # Later than any date (int64 nanoseconds): where a running minimum starts.
 NEVER = np.iinfo(np.int64).max
 
@@ -53,9 +53,7 @@ def read_rows(df: pd.DataFrame, cols: OrderColumns, warnings: list[str]) -> Rows
     quantity = _read_quantity(df, cols)
     if amount is not None and cols.amount_is_unit_price and quantity is not None:
         amount = amount * quantity
-        warnings.append(
-            f"Spend per line is '{cols.quantity}' times '{cols.amount}' (a price per unit)."
-        )
+        warnings.append(unit_price_sentence(cols))
     order: np.ndarray | None = None
     if cols.order_id is not None and cols.order_id in df.columns:
         order = pd.factorize(df[cols.order_id])[0].astype(np.int64)
@@ -129,11 +127,8 @@ def _cancelled_rows(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray:
     cancelled = np.zeros(len(df), dtype=bool)
     if cols.status is not None and cols.status in df.columns:
         s_codes, s_uniques = pd.factorize(df[cols.status])
-        words = pd.Series(np.asarray(s_uniques, dtype=object)).astype(str)
-        flags = words.str.contains(_CANCELLED) & ~words.str.contains(_PARTLY)
-        cancelled = np.append(flags.to_numpy(dtype=bool), False)[
-            np.where(s_codes >= 0, s_codes, len(flags))
-        ]
+        flags = cancelled_statuses(pd.Series(np.asarray(s_uniques, dtype=object)))
+        cancelled = np.append(flags, False)[np.where(s_codes >= 0, s_codes, len(flags))]
     if cols.cancelled_at is not None and cols.cancelled_at in df.columns:
         c_codes, c_uniques = pd.factorize(df[cols.cancelled_at])
         filled = pd.Series(np.asarray(c_uniques, dtype=object)).astype(str).str.strip() != ""
@@ -141,6 +136,41 @@ def _cancelled_rows(df: pd.DataFrame, cols: OrderColumns) -> np.ndarray:
             np.where(c_codes >= 0, c_codes, len(filled))
         ]
     return cancelled
+
+
+def cancelled_statuses(statuses: pd.Series) -> np.ndarray:
+    """Which statuses say the order was cancelled, refunded, void... (not merely in part)."""
+    words = statuses.astype(str)
+    return (words.str.contains(CANCELLED_STATUS) & ~words.str.contains(PARTLY_STATUS)).to_numpy(
+        dtype=bool
+    )
+
+
+def unit_price_sentence(cols: OrderColumns) -> str:
+    """The note for spend computed as quantity times a price per unit."""
+    return f"Spend per line is '{cols.quantity}' times '{cols.amount}' (a price per unit)."
+
+
+def dropped_sentence(no_customer: int, bad_date: int, bad_amount: int) -> str | None:
+    """Why rows were left out, each reason counted; None when none were."""
+    reasons = [
+        f"{count:,} {plural(count, 'row')} had {why}"
+        for count, why in (
+            (no_customer, "no customer"),
+            (bad_date, "a date I couldn't read"),
+            (bad_amount, "an amount I couldn't read"),
+        )
+        if count
+    ]
+    return join_words(reasons) + "; they were left out." if reasons else None
+
+
+def no_usable_rows(n_rows: int, cols: OrderColumns) -> TooFewRows:
+    """The error for a log none of whose rows has both a customer and a readable date."""
+    return TooFewRows(
+        f"None of the {n_rows:,} rows has both a customer in '{cols.customer}' and a date I "
+        f"can read in '{cols.date}'. Check that these columns hold customers and dates."
+    )
 
 
 def _customer_keys(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -235,21 +265,9 @@ def usable_rows(rows: Rows, cols: OrderColumns, warnings: list[str]) -> tuple[np
         bad_amount = ~no_customer & ~bad_date & ~(np.abs(rows.amount) <= MAX_AMOUNT)
     keep = ~(no_customer | bad_date | bad_amount)
     rows_dropped = int(n_rows - keep.sum())
-    if rows_dropped:
-        # Each reason is counted for the user.
-        reasons = [
-            f"{count:,} {plural(count, 'row')} had {why}"
-            for count, why in (
-                (int(no_customer.sum()), "no customer"),
-                (int(bad_date.sum()), "a date I couldn't read"),
-                (int(bad_amount.sum()), "an amount I couldn't read"),
-            )
-            if count
-        ]
-        warnings.append(join_words(reasons) + "; they were left out.")
+    note = dropped_sentence(int(no_customer.sum()), int(bad_date.sum()), int(bad_amount.sum()))
+    if note:
+        warnings.append(note)
     if not keep.any():
-        raise TooFewRows(
-            f"None of the {n_rows:,} rows has both a customer in '{cols.customer}' and a date I "
-            f"can read in '{cols.date}'. Check that these columns hold customers and dates."
-        )
+        raise no_usable_rows(n_rows, cols)
     return keep, rows_dropped
