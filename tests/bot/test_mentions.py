@@ -231,6 +231,9 @@ def test_history_from_a_mention_takes_the_command_path(
     talk = Talk(http_bot, slack)
     thread = talk.drop(slack.add_file("Mall_Customers.csv", mall_customers, channel="C0MKT"))
     talk.send(slack.mention_event("show me the histroy", channel="C0MKT", thread_ts=thread))
+    # Events are acked first: the job may be queued after the ack, so wait for the answer
+    # before waiting for an idle queue (then nothing more may come).
+    talk.wait_answers("C0MKT", thread, 2)
     http_bot.wait_idle()
     replies = answers(slack, "C0MKT", thread)
     assert len(replies) == 2  # the drop's answer, then exactly one answer to "history"
