@@ -58,6 +58,8 @@ class Settings:
     secret: str | None = field(default=None, repr=False)
     # Per-customer history rows older than this many days are deleted.
     history_days: int = 180
+    # How often the workers look for due schedules (seconds).
+    schedule_tick_s: float = 60.0
     # SEGBOT_SOURCES: data people segment by name (/segment source NAME); name -> Source.
     sources: Mapping[str, Source] = field(default_factory=dict)
 
@@ -82,6 +84,7 @@ class Settings:
             f"job_timeout_s={self.job_timeout_s}, "
             f"redact_exports={self.redact_exports}, "
             f"database={_redact_url(self.database_url)!r}, history_days={self.history_days}, "
+            f"schedule_tick_s={self.schedule_tick_s}, "
             f"sources={sorted(self.sources)!r})"
         )
 
@@ -147,6 +150,7 @@ class Settings:
             database_url=_database_url(env),
             secret=env.get("SEGBOT_SECRET"),
             history_days=_integer(env, "SEGBOT_HISTORY_DAYS", 180, low=1, high=36_500),
+            schedule_tick_s=_seconds(env, "SEGBOT_SCHEDULE_TICK_S", 60.0),
             sources=_sources(env.get("SEGBOT_SOURCES")),
         )
 

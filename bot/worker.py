@@ -2,10 +2,11 @@
 
 A supervisor process runs Huey's consumer with ``SEGBOT_WORKERS`` worker processes (the
 segmentation is CPU-bound, so processes, not threads) and the :class:`~bot.queue.Sweeper`
-thread. Here the job code meets the queue: each worker runs jobs with the handlers of
-:func:`bot.jobs.start_worker`, registered by kind. SIGTERM lets the running jobs finish for up
-to :data:`SHUTDOWN_S` seconds and hands the rest back to the queue; jobs still waiting stay in
-the store for the next start.
+thread; its scheduler queues the schedule tick (:mod:`bot.ticker`) every
+``SEGBOT_SCHEDULE_TICK_S`` seconds. Here the job code meets the queue: each worker runs jobs
+with the handlers of :func:`bot.jobs.start_worker`, registered by kind. SIGTERM lets the
+running jobs finish for up to :data:`SHUTDOWN_S` seconds and hands the rest back to the queue;
+jobs still waiting stay in the store for the next start.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.jobs import start_worker
 from bot.queue import JobQueue, Sweeper, die_with_parent, store_errors
 from bot.store import migrate_at_start
+from bot.ticker import TickingConsumer, register_ticker
 
 __all__ = ["SHUTDOWN_S", "serve_workers", "ThreadWorkers"]
 
@@ -58,10 +60,13 @@ def _quiet_huey_outages() -> None:
 
 def _consumer(queue: JobQueue, workers: int, worker_type: str) -> Consumer:
     _quiet_huey_outages()
-    return queue.huey.create_consumer(
+    # The only periodic task is the schedule tick, checked every SEGBOT_SCHEDULE_TICK_S.
+    return TickingConsumer(
+        queue.huey,
+        tick_s=queue.settings.schedule_tick_s,
         workers=workers,
         worker_type=worker_type,
-        periodic=False,
+        periodic=True,
         # SQLite is polled: start fast after a job, never wait more than a second for the next.
         initial_delay=0.05,
         backoff=1.2,
@@ -83,6 +88,7 @@ def serve_workers(settings: Settings, *, with_parent: bool = False) -> None:
         die_with_parent()
     migrate_at_start(settings)
     queue = JobQueue(settings, handlers=start_worker)
+    register_ticker(queue)
     consumer = _consumer(queue, settings.workers, "process")
     consumer.start()  # forks the workers and installs the signal handlers
     sweeper = Sweeper(settings, slots=settings.workers)

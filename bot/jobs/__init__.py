@@ -1,4 +1,5 @@
-"""What a worker runs: one module per kind of job (file, command, followup, ask, source, ...).
+"""What a worker runs: one module per kind of job (file, command, followup, ask, source,
+schedules, scheduled, history) + common.
 May import the core, bot.queue, slack, store and words; only workers import the kinds.
 
 :func:`start_worker` is what the workers hand to the queue (:class:`bot.queue.JobQueue`): the
@@ -21,7 +22,7 @@ __all__ = ["start_worker"]
 
 def start_worker() -> Mapping[str, Handler]:
     """Ready this worker process for time-limited jobs; ``{kind: handler}`` for the queue."""
-    from bot.jobs import ask, command, common, core, file, followup, source
+    from bot.jobs import ask, command, common, core, file, followup, scheduled, schedules
 
     core.prepare_worker()
     return {
@@ -29,5 +30,8 @@ def start_worker() -> Mapping[str, Handler]:
         "command": common.handler(command.run_command),
         "followup": common.handler(followup.run_followup),
         "ask": common.handler(ask.run_ask),
-        "source": common.handler(source.run_source),
+        # A source job from a schedule carries "schedule"; scheduled.py sends the others on to
+        # bot.jobs.source.run_source.
+        "source": common.handler(scheduled.run_source_job),
+        "schedule": common.handler(schedules.run_schedule),
     }

@@ -43,7 +43,7 @@ from segmentation import (
     render_scatter,
 )
 
-__all__ = ["run_command"]
+__all__ = ["respond_once", "respond_to", "run_command"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ logger = logging.getLogger(__name__)
 def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGuard) -> None:
     """Do one ``/segment`` job: problems go back privately, the answer to the channel."""
     action, channel = job["action"], job["channel"]
-    respond = _respond_to(client, job)
+    respond = respond_to(client, job)
     if action in ("history", "compare", "forget"):
         run_history_command(client, settings, job, guard, respond)
         return
@@ -61,7 +61,7 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
         with stages.stage("fetch"):
             file = None if action == "demo" else latest_data_file(client, job)
             if file is None and action != "demo":
-                _respond(respond, guard, no_data_file_text())
+                respond_once(respond, guard, no_data_file_text())
                 return
             if file is None:
                 source, name = demo_csv(), "demo.csv"
@@ -74,13 +74,13 @@ def run_command(client: WebClient, settings: Settings, job: Job, guard: AnswerGu
     except ClaimLost:
         raise
     except SegmentationError as problem:
-        _respond(respond, guard, problem_text(str(problem)))
+        respond_once(respond, guard, problem_text(str(problem)))
     except SlackApiError as error:
         logger.warning("Slack refused a call for /segment in %s: %s", channel, api_error(error))
-        _respond(respond, guard, slack_problem_text(api_error(error), needed_scope(error)))
+        respond_once(respond, guard, slack_problem_text(api_error(error), needed_scope(error)))
     except Exception:
         logger.exception("/segment %s failed in %s", action, channel)
-        _respond(respond, guard, failure_text(what))
+        respond_once(respond, guard, failure_text(what))
 
 
 def _answer(
@@ -155,7 +155,7 @@ def _answer(
         record_run(client, settings, channel, thread_ts or ts, memory, source, job)
 
 
-def _respond_to(client: WebClient, job: Job) -> Callable[..., Any]:
+def respond_to(client: WebClient, job: Job) -> Callable[..., Any]:
     """Where a command's private notes go: its response_url, or for a command written as a
     message to the bot (which has none), that message's thread."""
     if job.get("response_url"):
@@ -167,7 +167,7 @@ def _respond_to(client: WebClient, job: Job) -> Callable[..., Any]:
     return in_thread
 
 
-def _respond(respond: Callable[..., Any], guard: AnswerGuard, text: str) -> None:
+def respond_once(respond: Callable[..., Any], guard: AnswerGuard, text: str) -> None:
     try:
         if guard.before_post() is not None:
             return

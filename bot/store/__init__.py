@@ -293,8 +293,13 @@ class History:
         model["when"] = _aware(run.created_at).date().isoformat()
         return StoredRun(run.id, _aware(run.created_at), model, members)
 
-    def _session(self) -> _Transaction:
+    def transaction(self) -> _Transaction:
+        """A session in one transaction (used as a context manager); a database failure
+        becomes :class:`StoreUnavailable`. For the other tables kept here (schedules)."""
         return _Transaction(self)
+
+    def _session(self) -> _Transaction:
+        return self.transaction()
 
 
 class _Transaction:

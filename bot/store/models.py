@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Run", "RunSegment", "Member"]
+__all__ = ["Base", "Run", "RunSegment", "Member", "Schedule"]
 
 
 class Base(DeclarativeBase):
@@ -65,3 +65,28 @@ class Member(Base):
     customer: Mapped[str] = mapped_column(String(64))
     segment: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class Schedule(Base):
+    """A named source segmented in a channel on a rule (``bot.words.schedule.Rule.dump``).
+
+    ``number`` is what people type (``/segment unschedule 2``), unique within the channel;
+    ``next_due`` is in UTC; ``creator`` is an HMAC of the Slack user id, like customer keys.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (UniqueConstraint("channel", "number", name="uq_schedules_channel_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(32))
+    tz: Mapped[str] = mapped_column(String(64))
+    alert: Mapped[float] = mapped_column(Float)
+    quiet: Mapped[bool] = mapped_column(default=False)
+    next_due: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    paused: Mapped[bool] = mapped_column(default=False)
+    creator: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

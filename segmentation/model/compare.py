@@ -32,6 +32,7 @@ __all__ = [
     "compare",
     "comparable",
     "carry_colours",
+    "key_text",
     "NEW",
     "GONE",
 ]
@@ -301,7 +302,7 @@ def snapshot(
     key_col = customer_key_column(result)
     if key_col is not None:
         raw = table[key_col][used]
-        texts = [_key_text(v) for v in raw.tolist()]
+        texts = [key_text(v) for v in raw.tolist()]
         keep = key or (lambda text: text)
         members = {keep(t): int(s) for t, s in zip(texts, seg.tolist(), strict=True) if t}
     return RunSnapshot(
@@ -532,7 +533,7 @@ def _skew(values: np.ndarray) -> float:
     return float((((v - v.mean()) / v.std()) ** 3).mean())
 
 
-def _key_text(value: Any) -> str:
+def key_text(value: Any) -> str:
     """A customer key as comparable text: 17 and 17.0 are the same customer, e-mails any case."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""

@@ -31,6 +31,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from tests.bot.slack_rules import Refusal, check_message, check_view
+from tests.bot.slack_users import DEFAULT_ZONES, SlackUsers
 
 T = TypeVar("T")
 
@@ -104,7 +105,7 @@ class _Fault:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(SlackUsers):
     """The server. Use as a context manager, or call ``start``/``stop``."""
 
     bot_token: str = BOT_TOKEN
@@ -116,6 +117,8 @@ class FakeSlack:
     messages: list[dict[str, Any]] = field(default_factory=list)
     html_downloads: bool = False
     not_in_channels: set[str] = field(default_factory=set)
+    user_zones: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ZONES))
+    users_scope: bool = True
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()

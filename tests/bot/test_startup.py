@@ -88,6 +88,8 @@ def test_the_column_limit_reaches_every_job() -> None:
         ({"SEGBOT_JOB_LEASE_S": "0.1"}, "SEGBOT_JOB_LEASE_S"),
         ({"SEGBOT_MAX_COLUMNS": "0"}, "SEGBOT_MAX_COLUMNS"),
         ({"SEGBOT_JOB_TIMEOUT_S": "soon"}, "SEGBOT_JOB_TIMEOUT_S"),
+        ({"SEGBOT_SCHEDULE_TICK_S": "0"}, "SEGBOT_SCHEDULE_TICK_S must be between 1 and 3600"),
+        ({"SEGBOT_SCHEDULE_TICK_S": "every minute"}, "SEGBOT_SCHEDULE_TICK_S must be a number"),
     ],
 )
 def test_bad_settings_are_named(change: dict[str, str], named: str) -> None:
@@ -165,6 +167,7 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
         "groups:history",
         "im:history",
         "app_mentions:read",  # @segbot in channels and threads
+        "users:read",  # the time zone of whoever makes a schedule (users.info)
     }
     # im:history brings direct messages (message.im); nothing reads conversations' info, so no
     # im:read. The README lists exactly these.

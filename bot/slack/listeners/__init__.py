@@ -4,7 +4,16 @@ May import bot.intake, runtime, queue, words and bot.slack; never bot.jobs, neve
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, errors, events, history, mentions, views
+from bot.slack.listeners import (
+    actions,
+    commands,
+    errors,
+    events,
+    history,
+    mentions,
+    schedules,
+    views,
+)
 
 __all__ = ["register_listeners"]
 
@@ -18,4 +27,5 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     views.register(app)
     history.register(app)
+    schedules.register(app)
     errors.register(app)

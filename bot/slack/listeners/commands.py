@@ -11,6 +11,7 @@ from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import bad_command_reply, problem_text, queue_text, usage_reply
 from bot.slack.blocks.sources import source_working_text, sources_reply
+from bot.slack.listeners.schedules import answer_schedule_command
 from bot.sources import UnknownSource, find_source, source_job, usable_here
 from bot.words.grammar import BadCommand, parse_command
 from bot.words.sources import SourceRequest, parse_source_command
@@ -26,6 +27,8 @@ def register(app: App) -> None:
 def handle_segment(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Answer help and mistakes in the ack itself; the work is queued before the ack, so the
     ack can say "working on it" with the place in line, or that it cannot be taken now."""
+    if answer_schedule_command(ack, command, context):
+        return
     try:
         wanted = parse_source_command(command.get("text") or "")
         if wanted is not None:

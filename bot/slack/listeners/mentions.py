@@ -21,6 +21,7 @@ from bot.queue import QueueFull, QueueUnavailable
 from bot.runtime import Runtime
 from bot.slack.blocks.replies import problem_text
 from bot.slack.blocks.sources import sources_reply
+from bot.slack.listeners.schedules import accept_schedule_words
 from bot.sources import UnknownSource, find_source, source_job, usable_here
 from bot.words.asking import clean_text, parse
 from bot.words.grammar import BadCommand, parse_command
@@ -81,6 +82,8 @@ def accept_message(
     reply_ts = str(thread_ts or event["ts"])  # answer in the thread, or start one under it
     text = clean_text(str(event.get("text") or ""))
     key = message_key(channel, event)
+    if accept_schedule_words(runtime, client, event, text, key):
+        return
     job: dict[str, Any] = {
         "kind": "ask",
         "text": text,
