@@ -106,8 +106,12 @@ class Remembered:
     recoloured: bool = False
 
 
-def before_answer(settings: Settings, channel: str, result: SegmentationResult) -> Remembered:
-    """Compare ``result`` with the channel's previous comparable run, if any.
+def before_answer(
+    settings: Settings, channel: str, result: SegmentationResult, *, same_source: bool = False
+) -> Remembered:
+    """Compare ``result`` with the channel's previous comparable run, if any (with
+    ``same_source``, the previous run of the same named source: a source's runs compare with
+    each other, not with a file someone dropped in between).
 
     Continuing segments take their previous colours (``recoloured`` says the picture must be
     drawn again).
@@ -115,7 +119,8 @@ def before_answer(settings: Settings, channel: str, result: SegmentationResult) 
     try:
         history = history_for(settings)
         snap = snapshot(result, key=history.pseudonym)
-        previous = history.previous(channel, snap.mode, list(snap.features))
+        source = result.source_name if same_source else None
+        previous = history.previous(channel, snap.mode, list(snap.features), source=source)
     except StoreUnavailable as error:
         logger.warning("History unavailable for %s: %s", channel, error)
         return Remembered(result, None, None, NOT_REMEMBERED)

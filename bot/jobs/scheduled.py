@@ -1,7 +1,7 @@
 """A scheduled run's own parts: the alert line, whether to post, and failures said once.
 
-The alert compares the fresh result with the channel's previous comparable run in the history
-(the run the movement lines compare with): a valuable segment (Champions, Loyal, Can't lose
+The alert compares the fresh result with the previous run of the same source in the channel's
+history (the run the movement lines compare with): a valuable segment (Champions, Loyal, Can't lose
 them; for a customer file, its highest-spend segment) that lost at least the schedule's share
 of its customers (5% unless ``alert=``) to a slipping segment, or any segment whose size
 changed by 20% or more (or the schedule's share, when larger). One line, the most costly first:
@@ -153,7 +153,8 @@ def alert_for(
     *,
     every: str | None = None,
 ) -> str | None:
-    """The alert line for ``result`` against the channel's previous comparable run, or None.
+    """The alert line for ``result`` against the previous run of the same source in the
+    channel (a file dropped in between is not what the schedule compares with), or None.
 
     Call it before the run is remembered (the answer records it). A history that can't be
     reached, or no previous run, gives no alert: the answer still goes out.
@@ -161,7 +162,9 @@ def alert_for(
     try:
         history = history_for(settings)
         current = snapshot(result, key=history.pseudonym)
-        previous = history.previous(channel, current.mode, list(current.features))
+        previous = history.previous(
+            channel, current.mode, list(current.features), source=result.source_name
+        )
     except StoreUnavailable as error:
         logger.warning("No alert for %s: the history is unreachable (%s)", channel, error)
         return None

@@ -75,7 +75,7 @@ def segment_source(settings: Settings, source: Source, channel: str, options: Op
             # whoever runs segbot; the channel gets it without them.
             logger.warning("The source %s failed: %s", source.name, problem)
         raise SegmentationError(said) from None
-    memory = before_answer(settings, channel, result)
+    memory = before_answer(settings, channel, result, same_source=True)
     if memory.recoloured:
         png = render_scatter(memory.result)
     return SourceRun(source, memory.result, png, csv, memory, options)

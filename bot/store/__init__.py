@@ -203,14 +203,17 @@ class History:
             run_id = run.id
         return run_id
 
-    def previous(self, channel: str, mode: str, features: list[str]) -> StoredRun | None:
-        """The channel's latest run on the same kind of data and the same measures."""
+    def previous(
+        self, channel: str, mode: str, features: list[str], *, source: str | None = None
+    ) -> StoredRun | None:
+        """The channel's latest run on the same kind of data and the same measures (and, with
+        ``source``, of that named source only)."""
+        where = [Run.channel == channel, Run.mode == mode]
+        if source is not None:
+            where.append(Run.source == source[:255])
         with self._session() as session:
             candidates = session.scalars(
-                select(Run)
-                .where(Run.channel == channel, Run.mode == mode)
-                .order_by(Run.created_at.desc(), Run.id.desc())
-                .limit(50)
+                select(Run).where(*where).order_by(Run.created_at.desc(), Run.id.desc()).limit(50)
             ).all()
             for run in candidates:
                 if set(run.features) == set(features):

@@ -44,6 +44,25 @@ def test_cdnow_month_after_month_says_who_slipped_and_the_spend(tmp_path: Path) 
     assert alert_for(settings, "C0OTHER", january, 0.05, every="monthly") is None
 
 
+def test_a_file_dropped_between_two_runs_of_a_source_is_not_what_the_alert_compares_with(
+    tmp_path: Path,
+) -> None:
+    # Someone drops last summer's export in the channel between two monthly runs of "orders":
+    # the schedule still compares January with December, not with that file.
+    data = shared_file("cdnow_orders.csv").read_bytes()
+    settings = _settings(tmp_path)
+    december = run(data, Options(as_of="1997-12-31"), filename="orders")
+    after_answer(settings, "C0DATA", before_answer(settings, "C0DATA", december), data, {})
+    summer = run(data, Options(as_of="1997-06-30"), filename="old_export.csv")
+    assert summer.mode == december.mode and summer.features == december.features
+    after_answer(settings, "C0DATA", before_answer(settings, "C0DATA", summer), data, {})
+    january = run(data, Options(as_of="1998-01-31"), filename="orders")
+    line = alert_for(settings, "C0DATA", january, 0.05, every="monthly")
+    assert line == "97 Loyal slipped to Hibernating since last month ($6,250 of past spend)."
+    moved = before_answer(settings, "C0DATA", january, same_source=True).movement
+    assert moved is not None and moved.previous_source == "orders"
+
+
 def _run(mode: str, sizes: dict[str, int], members: dict[str, int], **kw: object) -> RunSnapshot:
     segments = tuple(
         SegmentSnapshot(i, name, size, "#000000", "o", (float(i), 1.0, 1.0))
