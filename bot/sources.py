@@ -6,10 +6,11 @@ processes that read it and is never queued, posted or logged. Light: the listene
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.words.grammar import SegmentCommand
 from segmentation.errors import SegmentationError
 
 __all__ = ["Source", "UnknownSource", "SOURCE_PREFIX", "find_source", "source_job", "usable_here"]
@@ -89,28 +90,25 @@ def find_source(settings: Settings, name: str, channel: str) -> Source:
 def source_job(
     name: str,
     channel: str,
+    options: SegmentCommand,
     *,
-    k: int | None = None,
-    columns: Iterable[str] | None = None,
-    mode: str = "auto",
-    as_of: str | None = None,
-    horizon_days: float | None = None,
     user: str | None = None,
     response_url: str | None = None,
     thread_ts: str | None = None,
     broadcast: bool = False,
 ) -> dict[str, Any]:
-    """The queued job that segments one source: its NAME only, never its URL (the worker
-    looks the source up in its own settings, so credentials never reach the queue)."""
+    """The queued job that segments one source with the ``options`` asked for: its NAME only,
+    never its URL (the worker looks the source up in its own settings, so credentials never
+    reach the queue)."""
     return {
         "kind": "source",
         "source": name,
         "channel": channel,
-        "k": k,
-        "columns": list(columns) if columns else None,
-        "mode": mode,
-        "as_of": as_of,
-        "horizon_days": horizon_days,
+        "k": options.k,
+        "columns": list(options.columns) if options.columns else None,
+        "mode": options.mode,
+        "as_of": options.as_of,
+        "horizon_days": options.horizon_days,
         "user": user,
         "response_url": response_url,
         "thread_ts": thread_ts,

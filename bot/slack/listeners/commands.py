@@ -71,15 +71,10 @@ def _source(ack: Ack, wanted: SourceRequest, command: dict[str, Any], runtime: R
     except UnknownSource as problem:
         ack(text=problem_text(str(problem)))
         return
-    options = wanted.options
     job = source_job(
         source.name,
         channel,
-        k=options.k,
-        columns=options.columns,
-        mode=options.mode,
-        as_of=options.as_of,
-        horizon_days=options.horizon_days,
+        wanted.options,
         user=command.get("user_id"),
         response_url=command.get("response_url"),
     )

@@ -141,18 +141,7 @@ def _accept_source(
             _say_once(runtime, client, key, channel, reply_ts, reply.text, reply.blocks)
             return True
         source = find_source(runtime.settings, wanted.name, channel)
-        options = wanted.options
-        job = source_job(
-            source.name,
-            channel,
-            k=options.k,
-            columns=options.columns,
-            mode=options.mode,
-            as_of=options.as_of,
-            horizon_days=options.horizon_days,
-            user=user,
-            thread_ts=reply_ts,
-        )
+        job = source_job(source.name, channel, wanted.options, user=user, thread_ts=reply_ts)
         place = start_source(runtime, key, job)
     except (BadCommand, UnknownSource, QueueFull, QueueUnavailable) as refused:
         _say_once(runtime, client, key, channel, reply_ts, problem_text(str(refused)))
